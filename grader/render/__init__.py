@@ -1,0 +1,48 @@
+"""Report renderers: one pure function per format, ``Report -> str``, all fed by the same report.
+
+Writers are separate from renderers so every format is written the same way: atomically, never half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ..results import Report, to_json
+from .html import render_html
+
+Renderer = Callable[[Report], str]
+
+# format name -> (file name, renderer)
+RENDERERS: dict[str, tuple[str, Renderer]] = {
+    "json": ("report.json", to_json),
+    "html": ("report.html", render_html),
+}
+DEFAULT_FORMATS = ("json", "html")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and ``os.replace``: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_reports(report: Report, out_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS) -> list[Path]:
+    written = []
+    for fmt in formats:
+        name, render = RENDERERS[fmt]
+        path = out_dir / name
+        write_atomic(path, render(report))
+        written.append(path)
+    return written
