@@ -1,0 +1,73 @@
+"""The JSON report is the published contract: reports validate against the schema and round-trip."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator, ValidationError
+from reportdata import error_report, sample_report
+
+from grader.results import Report, report_schema, to_json
+
+REPORTS = pytest.mark.parametrize("build", [sample_report, error_report], ids=["graded", "error"])
+
+
+def _validator() -> Draft202012Validator:
+    Draft202012Validator.check_schema(report_schema())
+    return Draft202012Validator(report_schema())
+
+
+@REPORTS
+def test_report_validates(build: Callable[[], Report]) -> None:
+    _validator().validate(json.loads(to_json(build())))
+
+
+@REPORTS
+def test_report_round_trips(build: Callable[[], Report]) -> None:
+    report = build()
+    data = json.loads(to_json(report))
+    assert Report.from_dict(data) == report
+    assert to_json(Report.from_dict(data)) == to_json(report)
+
+
+def _drop(key: str) -> Callable[[dict[str, Any]], None]:
+    return lambda d: d.pop(key)
+
+
+def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda d: d.update({key: value})
+
+
+def _set_check(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda d: d["checks"][0].update({key: value})
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (_drop("status"), "'status' is a required property"),
+        (_drop("output_truncated"), "'output_truncated' is a required property"),
+        (lambda d: d["checks"][0].pop("message"), "'message' is a required property"),
+        (lambda d: d["exercise"].pop("slug"), "'slug' is a required property"),
+        (_set("status", "pending"), "'pending' is not one of"),
+        (_set_check("status", "passing"), "'passing' is not one of"),
+        (_set_check("visibility", "secret"), "'secret' is not one of"),
+        (_set("score", -1), "-1 is less than the minimum"),
+        (_set("schema_version", 2), "1 was expected"),
+        (_set("surprise", True), "Additional properties are not allowed"),
+        (lambda d: d["submission"].update(sha256="not-a-hash"), "does not match"),
+        (
+            lambda d: d["isolation"]["layers"].update(network="yes"),
+            "'yes' is not of type 'boolean'",
+        ),
+    ],
+)
+def test_schema_rejects_bad_reports(mutate: Callable[[dict[str, Any]], None], where: str) -> None:
+    data = json.loads(to_json(sample_report()))
+    mutate(data)
+    with pytest.raises(ValidationError) as excinfo:
+        _validator().validate(data)
+    assert where in str(excinfo.value.message)
