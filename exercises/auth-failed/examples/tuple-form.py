@@ -1,0 +1,10 @@
+# expect: full
+# The (body, status, headers) tuple form.
+from flask import Flask, jsonify
+
+app = Flask(__name__)
+
+
+@app.route("/error")
+def custom_error():
+    return jsonify({"msg": "Auth Failed"}), 401, {"WWW-Authenticate": 'Basic realm="Login Required"'}

@@ -1,0 +1,10 @@
+# expect: partial (fails: greets-any-user-and-source, works-without-user-agent)
+# Copies the example answer instead of reading the request.
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/login", methods=["POST"])
+def login():
+    return "Hello alice from web"
