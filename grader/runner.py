@@ -1,0 +1,231 @@
+"""Run an exercise's checks against one or more submissions in a single pytest session.
+
+The checks are ordinary pytest tests taking a ``client`` fixture. This module's plugin parametrizes every
+test over the submissions with a session-scoped fixture, so pytest runs all checks for one submission, then
+the next, each submission loaded once in its own sandbox and each check given a fresh fork of it. Outcomes
+are collected by pytest-json-report, with our classification (passed/failed/error/timeout and the
+student-facing message) attached as per-test metadata.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pytest_jsonreport.plugin import JSONReport
+
+from .client import SandboxClient
+from .errors import GraderError
+from .sandbox import (
+    GraderFault,
+    LoadResult,
+    Sandbox,
+    StudentRouteError,
+    Submission,
+    SubmissionCrashed,
+    SubmissionProblem,
+    Zygote,
+)
+from .spec import Exercise, check_files
+
+_MESSAGE_LIMIT = 4000
+
+
+@dataclass
+class CaseResult:
+    """One executed pytest test (a check, or one case of a parametrized check)."""
+
+    test: str  # the spec's "file.py::test_name"
+    status: str  # passed, failed, error, timeout, skipped
+    message: str
+    duration_s: float
+    output: str = ""
+
+
+@dataclass
+class SubmissionRun:
+    """Everything the checks learned about one submission."""
+
+    submission: Submission
+    load: LoadResult | None = None
+    load_output: str = ""
+    load_output_truncated: bool = False
+    cases: list[CaseResult] = field(default_factory=list)
+    duration_s: float = 0.0
+
+
+class _SubmissionState:
+    """One submission's sandbox across the session; respawned if a check had to kill it."""
+
+    def __init__(self, run: SubmissionRun, exercise: Exercise, zygote: Zygote) -> None:
+        self.run = run
+        self.exercise = exercise
+        self.zygote = zygote
+        self.sandbox: Sandbox | None = None
+        self.started = time.perf_counter()
+
+    def load(self) -> LoadResult:
+        self.sandbox = self.zygote.spawn(self.run.submission, self.exercise)
+        result = self.sandbox.wait_loaded()
+        return result
+
+    def sandbox_for_check(self) -> Sandbox:
+        if self.sandbox is None or not self.sandbox.alive:
+            # An earlier check timed out and took the sandbox down: load a fresh copy for this one.
+            result = self.load()
+            if not result.ok:
+                raise SubmissionCrashed(f"the app could not be started again after the previous check: "
+                                        f"{result.message}")
+        assert self.sandbox is not None
+        return self.sandbox
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.kill()
+        self.run.duration_s = time.perf_counter() - self.started
+
+
+def classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, str]:
+    """Map what a check raised to (status, student-facing message)."""
+    if excinfo is None:
+        return "passed", ""
+    exc = excinfo.value
+    if isinstance(exc, pytest.skip.Exception):
+        return "skipped", str(exc)
+    if isinstance(exc, StudentRouteError):
+        status = "error" if exc.exc_type == "MemoryError" else "failed"
+        return status, str(exc)
+    if isinstance(exc, GraderFault):
+        return "error", f"the grader failed while running this check (not your fault): {exc}"
+    if isinstance(exc, SubmissionProblem):
+        return exc.status, str(exc)
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip() or "an assertion in the check failed"
+        return "failed", text
+    # The check tripped over the response (e.g. KeyError on JSON it expected): the behaviour is wrong.
+    return "failed", f"the check could not use the response: {type(exc).__name__}: {exc}"
+
+
+class GraderPlugin:
+    """The pytest plugin that joins hidden checks to sandboxed submissions."""
+
+    def __init__(self, exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote) -> None:
+        self.exercise = exercise
+        self.zygote = zygote
+        self.runs = {key: SubmissionRun(sub) for key, sub in submissions.items()}
+        self._outputs: dict[str, str] = {}
+        self._verdicts: dict[str, tuple[str, str]] = {}
+
+    # -- parametrize every check over the submissions, grouped by submission (session scope)
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "_frg_submission" in metafunc.fixturenames:
+            keys = list(self.runs)
+            metafunc.parametrize("_frg_submission", keys, indirect=True, scope="session", ids=keys)
+
+    @pytest.fixture(scope="session", autouse=True)
+    def _frg_submission(self, request: pytest.FixtureRequest) -> Iterator[_SubmissionState]:
+        run = self.runs[request.param]
+        state = _SubmissionState(run, self.exercise, self.zygote)
+        try:
+            run.load = state.load()
+            if state.sandbox is not None:
+                run.load_output = state.sandbox.output.text()
+                run.load_output_truncated = state.sandbox.output.dropped > 0
+            if not run.load.ok:
+                pytest.skip("the submission did not load")
+            yield state
+        finally:
+            state.close()
+
+    @pytest.fixture
+    def client(self, request: pytest.FixtureRequest, _frg_submission: _SubmissionState) -> Iterator[SandboxClient]:
+        sandbox = _frg_submission.sandbox_for_check()
+        channel = sandbox.start_check()
+        try:
+            yield SandboxClient(channel)
+        finally:
+            self._outputs[request.node.nodeid] = channel.finish()
+
+    # -- classify each test as it ends, and hand the verdict to pytest-json-report as metadata
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+        if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
+            self._verdicts[item.nodeid] = classify(call.excinfo)
+        elif call.when == "teardown" and call.excinfo is not None and item.nodeid not in self._verdicts:
+            self._verdicts[item.nodeid] = classify(call.excinfo)
+
+    def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
+        if call.when != "teardown":
+            return {}
+        status, message = self._verdicts.get(item.nodeid, ("error", "the check did not run"))
+        callspec = getattr(item, "callspec", None)
+        key = callspec.params.get("_frg_submission") if callspec else None
+        return {"grader": {"submission": key, "test": _test_id(item), "status": status,
+                           "message": message[:_MESSAGE_LIMIT], "output": self._outputs.pop(item.nodeid, "")}}
+
+
+def _test_id(item: pytest.Item) -> str:
+    parts = [item.path.name]
+    if getattr(item, "cls", None) is not None:
+        parts.append(item.cls.__name__)  # type: ignore[attr-defined]
+    parts.append(getattr(item, "originalname", item.name))
+    return "::".join(parts)
+
+
+@contextlib.contextmanager
+def _quiet_pytest_environment() -> Iterator[None]:
+    """Keep the user's pytest plugins and settings out of grading, and pytest's chatter off our output."""
+    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+
+
+def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote, *,
+               tests: list[str] | None = None) -> dict[str, SubmissionRun]:
+    """Run the exercise's checks (or only ``tests``) against each submission; one pytest session."""
+    files = check_files(exercise)
+    if tests is not None:
+        wanted = {t.split("::", 1)[0] for t in tests}
+        files = [f for f in files if f.name in wanted]
+    plugin = GraderPlugin(exercise, submissions, zygote)
+    reporter = JSONReport()
+    args = [
+        *[str(f) for f in files],
+        "-c", os.devnull, "--rootdir", str(exercise.checks_dir), "--import-mode=importlib",
+        "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:doctest", "-p", "no:pastebin",
+        "-p", "pytest_jsonreport.plugin", "-W", "ignore::DeprecationWarning",
+        "--json-report-file=none", "--json-report-omit", "collectors", "log", "traceback", "streams",
+        "keywords", "warnings", "-q", "--tb=no", "--no-header",
+    ]
+    if tests is not None:
+        args += ["-k", " or ".join(t.rsplit("::", 1)[-1] for t in tests)]
+    with _quiet_pytest_environment():
+        code = pytest.main(args, plugins=[plugin, reporter])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise GraderError(f"pytest could not run the checks of {exercise.slug} (exit code {int(code)})",
+                          tip=f"run `pytest {exercise.checks_dir}` to see why, or `grader validate {exercise.slug}`")
+    report = reporter.report or {}
+    for test in report.get("tests", []):
+        meta = (test.get("metadata") or {}).get("grader")
+        if not meta or meta.get("submission") not in plugin.runs:
+            continue
+        duration = sum(float(test.get(phase, {}).get("duration", 0.0)) for phase in ("setup", "call", "teardown"))
+        plugin.runs[meta["submission"]].cases.append(
+            CaseResult(test=meta["test"], status=meta["status"], message=meta["message"],
+                       duration_s=duration, output=meta.get("output", "")))
+    return plugin.runs

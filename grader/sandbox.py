@@ -1,0 +1,465 @@
+"""The trusted side of the sandbox: start the zygote, spawn one sandbox per submission, one channel per check.
+
+The grading process never imports student code. It holds sockets to the sandbox and enforces every time
+limit itself: when the submission overruns, the grader kills the sandbox's whole process tree (pid 1 of its
+pid namespace, and its session) and the next check gets a freshly loaded copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GraderError
+from .results import Isolation
+from .spec import Exercise, Limits
+from .wire import FrameReader, WireClosed, WireError, WireTimeout, send_frame
+
+MAX_SUBMISSION_FILES = 200
+MAX_SUBMISSION_BYTES = 8 * 1024 * 1024
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".pytest_cache"}
+
+
+class SandboxError(GraderError):
+    """The sandbox itself could not be built or driven: a grader fault, never the student's."""
+
+
+# ----------------------------------------------------------------------------- what the checks see
+
+
+class SubmissionProblem(Exception):
+    """Raised into a check when the submission misbehaves; ``status`` is the check's outcome."""
+
+    status = "error"
+
+
+class StudentRouteError(SubmissionProblem):
+    """The student's view raised an exception (Flask turned it into a 500)."""
+
+    status = "failed"
+
+    def __init__(self, message: str, exc_type: str) -> None:
+        super().__init__(message)
+        self.exc_type = exc_type
+
+
+class SubmissionTimeout(SubmissionProblem):
+    status = "timeout"
+
+
+class SubmissionCrashed(SubmissionProblem):
+    status = "error"
+
+
+class GraderFault(SubmissionProblem):
+    """The grader failed while running this check; the message says so, so nobody blames the student."""
+
+    status = "error"
+
+
+# ----------------------------------------------------------------------------- submissions
+
+
+@dataclass(frozen=True)
+class Submission:
+    path: Path
+    files: tuple[tuple[str, bytes], ...]
+    sha256: str
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n, _ in self.files]
+
+
+def read_submission(path: Path, entry: str) -> Submission:
+    """A ``.py`` file (graded as the exercise's entry module) or a folder, read into memory, bounded."""
+    if not path.exists():
+        raise GraderError(f"submission {path} does not exist", tip="pass a .py file or a folder holding " + entry)
+    files: list[tuple[str, bytes]] = []
+    total = 0
+    if path.is_file():
+        files.append((entry, path.read_bytes()))
+        total = len(files[0][1])
+    else:
+        for p in sorted(path.rglob("*")):
+            rel = p.relative_to(path)
+            if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts) or not p.is_file():
+                continue
+            if len(files) >= MAX_SUBMISSION_FILES:
+                break
+            try:
+                data = p.read_bytes()
+            except OSError:
+                continue  # an unreadable file is left out; if it was the entry module, loading says so
+            total += len(data)
+            if total > MAX_SUBMISSION_BYTES:
+                break
+            files.append((rel.as_posix(), data))
+    h = hashlib.sha256()
+    for name, data in files:
+        h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return Submission(path=path, files=tuple(files), sha256=h.hexdigest())
+
+
+# ----------------------------------------------------------------------------- output capture
+
+
+@dataclass
+class Output:
+    """What the submission printed, capped; the rest is counted, not kept."""
+
+    limit: int
+    data: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+
+    def feed(self, chunk: bytes) -> None:
+        room = self.limit - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+        self.dropped += max(0, len(chunk) - max(room, 0))
+
+    def text(self) -> str:
+        text = self.data.decode("utf-8", errors="replace")
+        if self.dropped:
+            text += f"\n[... {self.dropped} more bytes of output not kept: the limit is {self.limit // 1024} KB]"
+        return text
+
+
+# ----------------------------------------------------------------------------- isolation
+
+
+_LAYER_GAPS = {
+    "private_filesystem": "the submission can read any file this user can read, hidden checks included",
+    "network_off": "the submission can open network connections",
+    "pid_namespace": "the submission can see other processes and may leave processes behind",
+    "unprivileged_uid": "the submission runs as the grader's own user and can signal the grader",
+}
+
+
+def describe_isolation(mode: str, probe: dict[str, Any], exercise_roots: list[Path],
+                       binds: list[str]) -> Isolation:
+    ns = mode == "namespaces"
+    layers = {
+        "separate_process": True,
+        "time_limits": True,
+        "resource_limits": sys.platform.startswith("linux"),
+        "scrubbed_environment": True,
+        "private_filesystem": ns,
+        "network_off": ns,
+        "pid_namespace": ns,
+        "unprivileged_uid": ns or bool(probe.get("root")),
+    }
+    warnings = [f"no {name.replace('_', ' ')}: {gap}" for name, gap in _LAYER_GAPS.items() if not layers[name]]
+    if not ns and probe.get("reason"):
+        warnings.insert(0, f"namespaces unavailable ({probe['reason']})")
+    for root in exercise_roots:
+        for b in binds:
+            if str(root).startswith(b.rstrip("/") + "/"):
+                layers["private_filesystem"] = False
+                warnings.append(f"the exercise folder {root} lies inside {b}, which the sandbox can read")
+    return Isolation(mode=mode, layers=layers, warnings=warnings)
+
+
+# ----------------------------------------------------------------------------- zygote
+
+
+class Zygote:
+    """A fresh interpreter that has imported Flask once and forks a sandbox per submission."""
+
+    def __init__(self, *, allow_namespaces: bool = True) -> None:
+        parent, child = socket.socketpair()
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
+        debug = os.environ.get("FRG_DEBUG_ZYGOTE") == "1"
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-m", "grader._zygote", str(child.fileno())],
+                pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=None if debug else subprocess.DEVNULL, start_new_session=True, close_fds=True,
+            )
+        finally:
+            child.close()
+        self.sock = parent
+        self.reader = FrameReader(parent, max_body=1024 * 1024)
+        try:
+            hello, _ = self.reader.read(deadline=time.monotonic() + 60)
+        except WireError as exc:
+            self.close()
+            raise SandboxError(f"the sandbox zygote did not start ({exc})",
+                               tip="run with FRG_DEBUG_ZYGOTE=1 to see its error output") from None
+        self.probe: dict[str, Any] = hello["probe"]
+        self.binds: list[str] = hello.get("binds", [])
+        self.versions = {"python": hello.get("python", ""), "flask": hello.get("flask", ""),
+                         "werkzeug": hello.get("werkzeug", "")}
+        self.mode = "namespaces" if (self.probe.get("namespaces") and allow_namespaces) else "process"
+
+    def isolation(self, exercise_roots: list[Path]) -> Isolation:
+        return describe_isolation(self.mode, self.probe, exercise_roots, self.binds)
+
+    def spawn(self, submission: Submission, exercise: Exercise) -> Sandbox:
+        ctrl_t, ctrl_s = socket.socketpair()
+        out_r, out_w = os.pipe()
+        spec = {
+            "op": "spawn", "mode": self.mode, "entry": exercise.entry, "app": exercise.app,
+            "limits": asdict(exercise.limits), "files": [[n, len(d)] for n, d in submission.files],
+            "max_request_bytes": MAX_REQUEST_BYTES, "max_response_bytes": MAX_RESPONSE_BYTES,
+        }
+        try:
+            send_frame(self.sock, spec, b"".join(d for _, d in submission.files), fds=[ctrl_s.fileno(), out_w])
+            reply, _ = self.reader.read(deadline=time.monotonic() + 30)
+        except (OSError, WireError) as exc:
+            for fd in (out_r,):
+                os.close(fd)
+            ctrl_t.close()
+            raise SandboxError(f"the sandbox zygote stopped answering ({exc})") from None
+        finally:
+            ctrl_s.close()
+            os.close(out_w)
+        if not reply.get("ok"):
+            os.close(out_r)
+            ctrl_t.close()
+            raise SandboxError(f"could not build the sandbox: {reply.get('error', 'no reason given')}")
+        return Sandbox(self, exercise.limits, ctrl_t, out_r, int(reply["pid"]), int(reply["keeper"]),
+                       str(reply.get("workdir", "")))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class LoadResult:
+    ok: bool
+    kind: str = ""  # syntax, import, exception, no_app, factory, missing_entry, exit, timeout, crash, memory
+    message: str = ""
+    traceback: str = ""
+
+
+class Sandbox:
+    """One submission, loaded once in its own isolated process tree."""
+
+    def __init__(self, zygote: Zygote, limits: Limits, ctrl: socket.socket, out_r: int, pid: int, keeper: int,
+                 workdir: str) -> None:
+        self.zygote = zygote
+        self.limits = limits
+        self.ctrl = ctrl
+        self.pid = pid
+        self.keeper = keeper
+        self.workdir = workdir
+        self.output = Output(limits.output_kb * 1024)
+        self._out_r = out_r
+        self.reader = FrameReader(ctrl, max_body=64 * 1024)
+        self.reader.drains[out_r] = self.output.feed
+        self.alive = True
+        self.last_exit: dict[str, Any] | None = None
+        self.pending_done = 0  # checks whose end the sandbox has not acknowledged yet
+
+    def wait_loaded(self) -> LoadResult:
+        timeout = self.limits.load_timeout_s
+        try:
+            header, _ = self.reader.read(deadline=time.monotonic() + timeout)
+        except WireTimeout:
+            self.kill()
+            return LoadResult(False, "timeout", f"loading the app took longer than {timeout:g} s (the time "
+                              "limit); look for a loop or a slow call that runs at import time")
+        except WireError:
+            self.kill()
+            return LoadResult(False, "crash", "the app's process ended while loading (os._exit, a crash, "
+                              "or a resource limit); nothing was graded")
+        finally:
+            self.reader.drain_now()
+        op = header.get("op")
+        if op == "ready":
+            return LoadResult(True)
+        if op == "setup_error":
+            self.kill()
+            raise SandboxError(f"could not build the sandbox: {_text(header.get('message'))}")
+        self.kill()
+        kind, message = _text(header.get("kind")), _text(header.get("message"))
+        if "MemoryError" in message:
+            kind, message = "memory", (f"the app ran out of memory while loading (the limit is "
+                                       f"{self.limits.memory_mb} MB): {message}")
+        return LoadResult(False, kind or "exception", message or "the app could not be loaded",
+                          _text(header.get("traceback")))
+
+    def start_check(self) -> CheckChannel:
+        # The previous check's cleanup overlaps with the trusted side's own work; collect it only now.
+        while self.alive and self.pending_done:
+            self.read_done(timeout=5.0)
+        if not self.alive:
+            raise GraderFault("the sandbox is gone")
+        return CheckChannel(self)
+
+    def read_done(self, timeout: float) -> bool:
+        """Wait for the sandbox to report that the last check's process has ended and been cleaned up."""
+        try:
+            header, _ = self.reader.read(deadline=time.monotonic() + timeout)
+        except WireError:
+            self.kill()
+            return False
+        if header.get("op") != "done":
+            self.kill()
+            return False
+        exit_info = header.get("exit")
+        self.last_exit = exit_info if isinstance(exit_info, dict) else None
+        self.pending_done = max(0, self.pending_done - 1)
+        return True
+
+    def kill(self) -> None:
+        """End every process of this submission. Safe to call twice."""
+        if not self.alive:
+            return
+        self.alive = False
+        for target in (self.pid,):
+            with contextlib.suppress(OSError):
+                os.kill(target, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.killpg(self.keeper, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.ctrl.close()
+        with contextlib.suppress(OSError):
+            os.close(self._out_r)
+        self.reader.drains.clear()
+
+    close = kill
+
+
+def _text(value: Any, limit: int = 4000) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+_STATUS = re.compile(r"^[1-5][0-9][0-9](?: [^\r\n]{0,200})?$")
+
+
+class CheckChannel:
+    """The requests of one check, served by a fresh fork of the loaded app."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        limits = sandbox.limits
+        self.limits = limits
+        mine, theirs = socket.socketpair()
+        out_r, out_w = os.pipe()
+        try:
+            send_frame(sandbox.ctrl, {"op": "check"}, fds=[theirs.fileno(), out_w])
+        except OSError:
+            mine.close()
+            os.close(out_r)
+            sandbox.kill()
+            raise GraderFault("the sandbox stopped answering") from None
+        finally:
+            theirs.close()
+            os.close(out_w)
+        self.sock = mine
+        self.output = Output(limits.output_kb * 1024)
+        self._out_r = out_r
+        self.reader = FrameReader(mine, max_body=MAX_RESPONSE_BYTES + 64 * 1024)
+        self.reader.drains[out_r] = self.output.feed
+        self.deadline = time.monotonic() + limits.check_timeout_s
+        self.closed = False
+        sandbox.pending_done += 1
+
+    def request(self, environ: dict[str, str], body: bytes, what: str) -> tuple[dict[str, Any], bytes]:
+        """Send one request; return the validated reply header and the body."""
+        if self.closed or not self.sandbox.alive:
+            raise SubmissionCrashed(f"{what}: the app is no longer running (an earlier request ended it)")
+        try:
+            send_frame(self.sock, {"op": "request", "environ": environ}, body)
+        except OSError:
+            raise self._crashed(what) from None
+        request_limit = self.limits.request_timeout_s
+        deadline = min(time.monotonic() + request_limit, self.deadline)
+        try:
+            header, payload = self.reader.read(deadline=deadline)
+        except WireTimeout:
+            self.sandbox.kill()
+            self.closed = True
+            if deadline >= self.deadline:
+                raise SubmissionTimeout(f"{what}: the check's time limit ({self.limits.check_timeout_s:g} s) "
+                                        "ran out while the app was answering") from None
+            raise SubmissionTimeout(f"{what}: no answer within {request_limit:g} s (the time limit per "
+                                    "request); look for a loop or a slow call in this route") from None
+        except WireClosed:
+            raise self._crashed(what) from None
+        except WireError as exc:
+            self.sandbox.kill()
+            self.closed = True
+            raise SubmissionCrashed(f"{what}: the app sent the grader something that is not a response "
+                                    f"({exc})") from None
+        return _validate_reply(header, what), payload
+
+    def _crashed(self, what: str) -> SubmissionCrashed:
+        self.closed = True
+        self.sock.close()
+        reason = "it exited or crashed"
+        if self.sandbox.read_done(timeout=2.0) and self.sandbox.last_exit:
+            sig, code = self.sandbox.last_exit.get("signal"), self.sandbox.last_exit.get("code")
+            if sig == "SIGKILL":
+                reason = (f"it was killed ({sig}), most likely for using more than {self.limits.memory_mb} MB "
+                          "of memory")
+            elif sig == "SIGXCPU":
+                reason = "it used more CPU time than the check's limit"
+            elif sig:
+                reason = f"it was killed by {sig}"
+            elif code is not None:
+                reason = f"it exited with code {code} (os._exit?)"
+        return SubmissionCrashed(f"{what}: the app's process ended before answering: {reason}")
+
+    def finish(self) -> str:
+        """End the check: its process exits, leftovers are killed, and its output is returned."""
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self.reader.drain_now()
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        with contextlib.suppress(OSError):
+            os.close(self._out_r)
+        return self.output.text()
+
+
+def _validate_reply(header: dict[str, Any], what: str) -> dict[str, Any]:
+    op = header.get("op")
+    if op == "error":
+        message = _text(header.get("message")) or "the app failed"
+        tb = _text(header.get("traceback"))
+        if header.get("kind") == "too_large":
+            raise SubmissionCrashed(f"{what}: {message}")
+        raise SubmissionCrashed(f"{what}: {message}" + (f"\n{tb}" if tb else ""))
+    bad = SubmissionCrashed(f"{what}: the app sent the grader a malformed response")
+    if op != "response":
+        raise bad
+    status = header.get("status")
+    headers = header.get("headers")
+    if not isinstance(status, str) or not _STATUS.match(status):
+        raise SubmissionCrashed(f"{what}: the app answered with an invalid HTTP status line {str(status)[:80]!r}")
+    if not isinstance(headers, list) or len(headers) > 500:
+        raise bad
+    for pair in headers:
+        if (not isinstance(pair, list) or len(pair) != 2 or not all(isinstance(x, str) for x in pair)
+                or len(pair[0]) > 1024 or len(pair[1]) > 64 * 1024):
+            raise bad
+    exc = header.get("exception")
+    if exc is not None and not isinstance(exc, dict):
+        raise bad
+    return header
