@@ -346,7 +346,7 @@ def _write_files(workdir: str, files: list[tuple[str, bytes]], owner: int | bool
         with open(path, "wb") as f:
             f.write(data)
     if owner:
-        for dirpath, dirnames, filenames in os.walk(workdir):
+        for dirpath, _dirnames, filenames in os.walk(workdir):
             os.chown(dirpath, int(owner), int(owner))
             for n in filenames:
                 os.chown(os.path.join(dirpath, n), int(owner), int(owner))
