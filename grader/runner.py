@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,6 +197,23 @@ def _quiet_pytest_environment() -> Iterator[None]:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
 
 
+@contextlib.contextmanager
+def _forget_modules_under(folder: Path) -> Iterator[None]:
+    """Every exercise names its checks test_visible/test_hidden; pytest would reuse the first one imported."""
+
+    def forget() -> None:
+        prefix = str(folder.resolve()) + os.sep
+        for name, module in list(sys.modules.items()):
+            if str(getattr(module, "__file__", None) or "").startswith(prefix):
+                del sys.modules[name]
+
+    forget()
+    try:
+        yield
+    finally:
+        forget()
+
+
 def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote, *,
                tests: list[str] | None = None) -> dict[str, SubmissionRun]:
     """Run the exercise's checks (or only ``tests``) against each submission; one pytest session."""
@@ -214,7 +233,7 @@ def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Z
     ]
     if tests is not None:
         args += ["-k", " or ".join(t.rsplit("::", 1)[-1] for t in tests)]
-    with _quiet_pytest_environment():
+    with _quiet_pytest_environment(), _forget_modules_under(exercise.checks_dir):
         code = pytest.main(args, plugins=[plugin, reporter])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise GraderError(f"pytest could not run the checks of {exercise.slug} (exit code {int(code)})",
