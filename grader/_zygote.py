@@ -473,7 +473,7 @@ def _load(spec: dict[str, Any], workdir: str) -> tuple[Any, dict[str, Any] | Non
             type(exc).__name__, "import" if isinstance(exc, ImportError) else "exception")
         head = f"{type(exc).__name__} at {where}" if where else f"{type(exc).__name__} while loading {entry}"
         detail = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-        return None, {"kind": kind, "message": f"{head}: {detail}"[:2000],
+        return None, {"kind": kind, "message": (f"{head}: {detail}" if detail else head)[:2000],
                       "traceback": student_traceback(exc, workdir)}
     return _find_app(module, spec.get("app"), entry, workdir)
 

@@ -44,9 +44,11 @@ def build_report(exercise: Exercise, run: SubmissionRun, isolation: Isolation, v
     if run.load is not None and not run.load.ok:
         status = ReportStatus.ERROR
         message = run.load.message
-        results = [CheckResult(id=c.id, title=c.title, status=Status.ERROR, score=0.0, points=c.points,
-                               message="not run: the submission did not load", visibility=c.visibility,
-                               topic=c.topic) for c in checks]
+        # A load that ran out of time is a timeout for every check; anything else kept them from running.
+        check_status = Status.TIMEOUT if run.load.kind == "timeout" else Status.ERROR
+        results = [CheckResult(id=c.id, title=c.title, status=check_status, score=0.0, points=c.points,
+                               message=f"not run: {message}", visibility=c.visibility, topic=c.topic)
+                   for c in checks]
     else:
         status = ReportStatus.GRADED
         results = [score_check(c, by_test.get(c.test, [])) for c in checks]

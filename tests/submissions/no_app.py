@@ -1,0 +1,3 @@
+from flask import request  # noqa: F401
+
+greeting = "hello"
