@@ -133,10 +133,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise SpecError(
-            f"{where}: invalid YAML: {exc.problem or exc.context}",
-            tip="check the indentation and quoting on that line",
-        ) from None
+        message = f"{where}: invalid YAML: {exc.problem or exc.context}"
+        if exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:
+            # Where the unclosed bracket or quote began is usually where the mistake is.
+            message += f" ({exc.context} on line {exc.context_mark.line + 1})"
+        raise SpecError(message, tip="check the indentation and quoting on that line") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"{path}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):
