@@ -9,6 +9,9 @@ import pytest
 
 from grader.grading import Grader
 
+# Exercise checks under fixtures/ are run by the grader against submissions, never by this test run.
+collect_ignore_glob = ["fixtures/*", "submissions/*"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
 
