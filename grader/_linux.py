@@ -9,6 +9,7 @@ import ctypes
 import functools
 import os
 import platform
+import sys
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -95,3 +96,160 @@ def write_id_maps(uid_line: str, gid_line: str, pid: str = "self") -> None:
         f.write(uid_line)
     with open(f"/proc/{pid}/gid_map", "w") as f:
         f.write(gid_line)
+
+
+# --------------------------------------------------------------------------- seccomp (classic BPF, by hand)
+
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+# Syscalls no Flask route needs and that an attacker would: debugging other processes, changing mounts or
+# namespaces, kernel keyrings and modules, io_uring (which bypasses seccomp for its operations), bpf.
+_DENY = {
+    "x86_64": {"ptrace": 101, "mount": 165, "umount2": 166, "pivot_root": 155, "unshare": 272, "setns": 308,
+               "chroot": 161, "kexec_load": 246, "kexec_file_load": 320, "init_module": 175,
+               "finit_module": 313, "delete_module": 176, "bpf": 321, "perf_event_open": 298, "keyctl": 250,
+               "add_key": 248, "request_key": 249, "userfaultfd": 323, "process_vm_readv": 310,
+               "process_vm_writev": 311, "reboot": 169, "swapon": 167, "swapoff": 168, "acct": 163,
+               "open_by_handle_at": 304, "name_to_handle_at": 303, "io_uring_setup": 425, "io_uring_enter": 426,
+               "io_uring_register": 427, "fanotify_init": 300, "move_mount": 429, "fsopen": 430,
+               "fsmount": 432, "open_tree": 428},
+    "aarch64": {"ptrace": 117, "mount": 40, "umount2": 39, "pivot_root": 41, "unshare": 97, "setns": 268,
+                "chroot": 51, "kexec_load": 104, "kexec_file_load": 294, "init_module": 105,
+                "finit_module": 273, "delete_module": 106, "bpf": 280, "perf_event_open": 241, "keyctl": 219,
+                "add_key": 217, "request_key": 218, "userfaultfd": 282, "process_vm_readv": 270,
+                "process_vm_writev": 271, "reboot": 142, "swapon": 224, "swapoff": 225, "acct": 89,
+                "open_by_handle_at": 265, "name_to_handle_at": 264, "io_uring_setup": 425,
+                "io_uring_enter": 426, "io_uring_register": 427, "fanotify_init": 262, "move_mount": 429,
+                "fsopen": 430, "fsmount": 432, "open_tree": 428},
+}
+_NR = {"x86_64": {"socket": 41, "socketpair": 53, "clone": 56, "clone3": 435, "fork": 57, "vfork": 58},
+       "aarch64": {"socket": 198, "socketpair": 199, "clone": 220, "clone3": 435}}
+_CLONE_THREAD = 0x00010000
+_AF_UNIX = 1
+_EPERM, _ENOSYS, _EAFNOSUPPORT = 1, 38, 97
+_RET_ALLOW, _RET_KILL = 0x7FFF0000, 0x80000000
+_LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def seccomp_supported() -> bool:
+    return platform.machine() in _AUDIT_ARCH and os.path.exists("/proc/self/status") and _has_seccomp_field()
+
+
+def _has_seccomp_field() -> bool:
+    try:
+        with open("/proc/self/status") as f:
+            return any(line.startswith("Seccomp:") for line in f)
+    except OSError:
+        return False
+
+
+def seccomp_program(arch: str, *, block_fork: bool) -> list[tuple[int, int, int, int]]:
+    """A filter: deny the listed syscalls, sockets other than AF_UNIX, and (optionally) new processes."""
+    errno = lambda e: 0x00050000 | e  # noqa: E731 - SECCOMP_RET_ERRNO | e, a tiny constructor
+    deny = sorted(_DENY[arch].values())
+    nr = _NR[arch]
+    prog: list[tuple[int, int, int, int]] = [
+        (_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
+        (_JEQ_K, 1, 0, _AUDIT_ARCH[arch]),
+        (_RET_K, 0, 0, _RET_KILL),  # a foreign ABI (e.g. 32-bit syscalls on x86_64): no way around the filter
+        (_LD_W_ABS, 0, 0, 0),  # seccomp_data.nr
+    ]
+    if arch == "x86_64":
+        prog += [(_JGE_K, 0, 1, 0x40000000), (_RET_K, 0, 0, errno(_EPERM))]  # x32 numbers
+    for number in deny:
+        prog += [(_JEQ_K, 0, 1, number), (_RET_K, 0, 0, errno(_EPERM))]
+    # socket(domain, ...): only AF_UNIX. socketpair is AF_UNIX by definition.
+    prog += [(_JEQ_K, 0, 4, nr["socket"]), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 0, 1, _AF_UNIX),
+             (_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, errno(_EAFNOSUPPORT))]
+    if block_fork:
+        # clone3 passes its flags in memory the filter cannot read: refuse it so libc falls back to clone.
+        prog += [(_JEQ_K, 0, 1, nr["clone3"]), (_RET_K, 0, 0, errno(_ENOSYS))]
+        prog += [(_JEQ_K, 0, 4, nr["clone"]), (_LD_W_ABS, 0, 0, 16), (_JSET_K, 0, 1, _CLONE_THREAD),
+                 (_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, errno(_EPERM))]
+        for name in ("fork", "vfork"):
+            if name in nr:
+                prog += [(_JEQ_K, 0, 1, nr[name]), (_RET_K, 0, 0, errno(_EPERM))]
+    prog.append((_RET_K, 0, 0, _RET_ALLOW))
+    return prog
+
+
+def install_seccomp(*, block_fork: bool) -> None:
+    arch = platform.machine()
+    if arch not in _AUDIT_ARCH:
+        raise OSError(95, f"seccomp: no filter for {arch}")
+    prog = seccomp_program(arch, block_fork=block_fork)
+    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
+    fprog = _SockFprog(len(prog), filters)
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    _check(libc().prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+
+
+# --------------------------------------------------------------------------- Landlock
+
+_LL_CREATE, _LL_ADD_RULE, _LL_RESTRICT = 444, 445, 446
+_LL_VERSION = 1
+_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
+_FS_ALL_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2
+_SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1, 2
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_abi() -> int:
+    """The Landlock ABI version this kernel offers, 0 when none."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    version = libc().syscall(_LL_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(_LL_VERSION))
+    return max(0, int(version))
+
+
+def install_landlock(read_only: list[str], read_write: list[str]) -> int:
+    """Confine this process: read (and execute) ``read_only``, everything in ``read_write``, nothing else;
+    no TCP (ABI >= 4), no signals or abstract sockets outside the sandbox (ABI >= 6). Returns the ABI used."""
+    abi = landlock_abi()
+    if abi < 1:
+        raise OSError(95, "Landlock is not available")
+    fs_all = _FS_ALL_BY_ABI.get(abi, _FS_ALL_BY_ABI[5])
+    attr = _RulesetAttr(fs_all, _NET_BIND_TCP | _NET_CONNECT_TCP if abi >= 4 else 0,
+                        _SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL if abi >= 6 else 0)
+    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
+    fd = libc().syscall(_LL_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    try:
+        for paths, access in ((read_only, _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR), (read_write, fs_all)):
+            for path in paths:
+                try:
+                    pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError:
+                    continue
+                try:
+                    rule_access = access if os.path.isdir(path) else access & (_FS_EXECUTE | _FS_READ_FILE |
+                                                                               _FS_WRITE_FILE | (1 << 14))
+                    rule = _PathBeneath(rule_access, pfd)
+                    _check(libc().syscall(_LL_ADD_RULE, fd, 1, ctypes.byref(rule), ctypes.c_uint32(0)),
+                           f"landlock_add_rule {path}")
+                finally:
+                    os.close(pfd)
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        _check(libc().syscall(_LL_RESTRICT, fd, ctypes.c_uint32(0)), "landlock_restrict_self")
+    finally:
+        os.close(fd)
+    return abi

@@ -81,6 +81,11 @@ def _preimport() -> None:
     import mimetypes
 
     mimetypes.init()
+    import encodings.ascii  # noqa: F401  # codecs Werkzeug loads lazily; a sandbox may not reach the stdlib
+    import encodings.idna  # noqa: F401
+    import encodings.latin_1  # noqa: F401
+    import encodings.punycode  # noqa: F401
+    import encodings.utf_8  # noqa: F401
     import base64  # noqa: F401
     import collections  # noqa: F401
     import dataclasses  # noqa: F401
@@ -143,7 +148,9 @@ def _namespace_flags() -> int:
 def _probe(root_dir: str) -> dict[str, Any]:
     """Try, once, in a throwaway child, what the sandbox will do: unshare and mount a tmpfs."""
     if not sys.platform.startswith("linux"):
-        return {"namespaces": False, "reason": f"{sys.platform} has no Linux namespaces", "root": False}
+        return {"namespaces": False, "reason": f"{sys.platform} has no Linux namespaces", "root": False,
+                "landlock": 0, "seccomp": False}
+    extra = {"landlock": lx.landlock_abi(), "seccomp": lx.seccomp_supported()}
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -164,7 +171,7 @@ def _probe(root_dir: str) -> dict[str, Any]:
     msg = os.read(r, 1000).decode()
     os.close(r)
     os.waitpid(pid, 0)
-    return {"namespaces": msg == "ok", "reason": "" if msg == "ok" else msg, "root": os.geteuid() == 0}
+    return {"namespaces": msg == "ok", "reason": "" if msg == "ok" else msg, "root": os.geteuid() == 0, **extra}
 
 
 def _spawn(sock: socket.socket, header: dict[str, Any], body: bytes, fds: list[int], root_dir: str,
@@ -275,6 +282,7 @@ def _init(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, ou
         os.close(out_fd)
         limits = spec["limits"]
         sandbox_uid = 200000 + keeper_pid  # unique among live sandboxes, so rlimits and kill() stay per sandbox
+        layers = spec["layers"]
         if spec["mode"] == "namespaces":
             _make_private_root(files, root_dir, binds, limits, sandbox_uid)
             _drop_privileges_ns(sandbox_uid)
@@ -283,7 +291,11 @@ def _init(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, ou
             if os.geteuid() == 0:
                 _setuid(sandbox_uid)
             lx.prctl(lx.PR_SET_NO_NEW_PRIVS, 1)
-        _set_limits(limits)
+        _set_limits(limits, shared_uid=spec["mode"] != "namespaces" and os.geteuid() != 0)
+        if spec["mode"] != "namespaces" and layers.get("landlock"):
+            lx.install_landlock(binds["dirs"] + ["/dev/null", "/dev/urandom", "/dev/zero"], [workdir])
+        if layers.get("seccomp"):
+            lx.install_seccomp(block_fork=False)
         _scrub_environment()
         os.chdir(workdir)
     except Exception as exc:  # a grader-side failure: say so, never blame the submission
@@ -380,14 +392,31 @@ def _mapped_to_host_root() -> bool:
         return False
 
 
-def _set_limits(limits: dict[str, Any]) -> None:
+def _set_limits(limits: dict[str, Any], *, shared_uid: bool) -> None:
     mb = 1024 * 1024
     vm = _vm_size()
     resource.setrlimit(resource.RLIMIT_AS, (vm + int(limits["memory_mb"]) * mb,) * 2)
-    resource.setrlimit(resource.RLIMIT_NPROC, (int(limits["max_processes"]),) * 2)
+    nproc = int(limits["max_processes"])
+    if shared_uid:
+        # Without namespaces the submission shares the grader's uid, whose processes all count: allow as
+        # many new ones as the limit says on top of what the user runs now.
+        nproc += _processes_of(os.getuid())
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["disk_mb"]) * mb,) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _processes_of(uid: int) -> int:
+    count = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
 
 
 def _vm_size() -> int:
@@ -652,6 +681,9 @@ def _serve_check(ctrl: socket.socket, app: Any, sock_fd: int, out_fd: int, spec:
             os.setpgid(0, 0)
         cpu = int(spec["limits"]["check_timeout_s"]) + 2
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        if not namespaced and spec["layers"].get("seccomp"):
+            # No pid namespace to contain what a check starts: it may start nothing.
+            lx.install_seccomp(block_fork=True)
         sock = socket.socket(fileno=sock_fd)
         reader = FrameReader(sock, max_body=int(spec["max_request_bytes"]))
         max_body = int(spec["max_response_bytes"])

@@ -9,6 +9,7 @@ Exit codes (the same in every mode):
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -18,10 +19,11 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .errors import GraderError
+from .errors import GraderError, IsolationError
 from .grading import Grader
 from .render import DEFAULT_FORMATS, RENDERERS, write_reports
 from .results import Report, Status
+from .sandbox import PROTECTIONS
 from .spec import list_exercises, load_exercise
 
 EXIT_OK, EXIT_GRADER_ERROR, EXIT_USAGE, EXIT_BELOW_MIN = 0, 1, 2, 3
@@ -136,15 +138,52 @@ def _warn_isolation(report: Report) -> None:
 @click.argument("exercise")
 @click.argument("submission", type=click.Path(path_type=Path), default=Path("app.py"))
 @exercises_option
-def check(exercise: str, submission: Path, exercises_dir: Path) -> None:
+@isolation_options
+def check(exercise: str, submission: Path, exercises_dir: Path, require_isolation: str) -> None:
     """Run the visible checks on your SUBMISSION (default: app.py) and print a summary. Writes no files."""
     ex = load_exercise(exercise, exercises_dir)
-    with Grader() as grader:
+    with Grader(require_full_isolation=require_isolation == "full") as grader:
         report = grader.grade(ex, submission, visible_only=True)
     print_summary(report)
     hidden = len(ex.checks) - len(ex.visible_checks())
     if hidden:
         click.echo(f"({hidden} more checks are hidden and run when your work is graded.)")
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@isolation_options
+def doctor(require_isolation: str) -> None:
+    """Print the isolation this machine allows, layer by layer, and what each missing one leaves open."""
+    import platform
+
+    with Grader() as grader:
+        zygote = grader.zygote
+        probe, layers = zygote.probe, zygote.layers
+        iso = zygote.isolation([])
+    who = "root" if probe.get("root") else f"uid {os.getuid()}"
+    click.echo(f"{platform.system()} {platform.release()}, Python {zygote.versions['python']}, "
+               f"Flask {zygote.versions['flask']}, running as {who}")
+    click.echo(click.style("Layers", bold=True))
+    ns_note = "user, mount, pid, net, ipc, uts" if not probe.get("root") else "mount, pid, net, ipc, uts"
+    rows = [
+        ("namespaces", layers["namespaces"], ns_note if probe.get("namespaces") else probe.get("reason", "")),
+        ("landlock", bool(probe.get("landlock")),
+         f"ABI {probe.get('landlock')}" + ("" if not layers["namespaces"] else ", not needed: namespaces in use")
+         if probe.get("landlock") else "not in this kernel"),
+        ("seccomp", layers["seccomp"], "syscall filter" if probe.get("seccomp") else "not available"),
+    ]
+    for name, ok, note in rows:
+        click.echo(f"  {click.style('yes' if ok else 'no ', fg='green' if ok else 'yellow')}  {name:<11} {note}")
+    click.echo(click.style(f"Protections in force (mode: {iso.mode})", bold=True))
+    for name, ok in iso.layers.items():
+        mark = click.style("✓", fg="green") if ok else click.style("✗", fg="red")
+        gap = "" if ok else f": {PROTECTIONS[name]}"
+        click.echo(f"  {mark} {name.replace('_', ' ')}{gap}")
+    if not layers["namespaces"] and sys.platform.startswith("linux"):
+        click.echo("TIP unprivileged user namespaces restore full isolation; on Ubuntu >= 23.10 and GitHub's "
+                   "ubuntu-24.04 runners: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0")
+    if require_isolation == "full" and iso.warnings:
+        raise IsolationError("full isolation was required, but: " + "; ".join(iso.warnings))
 
 
 @cli.command()

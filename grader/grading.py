@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import IsolationError
 from .results import Isolation, Report
 from .runner import run_checks
-from .sandbox import Submission, Zygote, read_submission
+from .sandbox import SandboxError, Submission, Zygote, read_submission
 from .scoring import build_report
 from .spec import Exercise
 
@@ -19,15 +19,15 @@ from .spec import Exercise
 class Grader:
     """A grading session. Use as a context manager so the zygote is always stopped."""
 
-    def __init__(self, *, allow_namespaces: bool = True, require_full_isolation: bool = False) -> None:
-        self.allow_namespaces = allow_namespaces
+    def __init__(self, *, disabled_layers: set[str] | None = None, require_full_isolation: bool = False) -> None:
+        self.disabled_layers = disabled_layers
         self.require_full_isolation = require_full_isolation
         self._zygote: Zygote | None = None
 
     @property
     def zygote(self) -> Zygote:
         if self._zygote is None:
-            self._zygote = Zygote(allow_namespaces=self.allow_namespaces)
+            self._zygote = Zygote(disabled=self.disabled_layers)
         return self._zygote
 
     def isolation(self, exercise: Exercise) -> Isolation:
@@ -48,6 +48,9 @@ class Grader:
         isolation = self.isolation(exercise)
         checks = exercise.visible_checks() if visible_only else exercise.checks
         runs = run_checks(exercise, subs, self.zygote, tests=[c.test for c in checks] if visible_only else None)
+        faults = [run.fault for run in runs.values() if run.fault]
+        if faults:
+            raise SandboxError(faults[0], tip="run `grader doctor` to see what isolation this machine allows")
         return {k: build_report(exercise, run, isolation, self.zygote.versions, checks=checks)
                 for k, run in runs.items()}
 

@@ -28,6 +28,7 @@ from .sandbox import (
     GraderFault,
     LoadResult,
     Sandbox,
+    SandboxError,
     StudentRouteError,
     Submission,
     SubmissionCrashed,
@@ -56,6 +57,7 @@ class SubmissionRun:
 
     submission: Submission
     load: LoadResult | None = None
+    fault: str = ""  # the grader could not build a sandbox for it: a grader error, not a grade
     load_output: str = ""
     load_output_truncated: bool = False
     cases: list[CaseResult] = field(default_factory=list)
@@ -103,7 +105,7 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, 
     if isinstance(exc, StudentRouteError):
         status = "error" if exc.exc_type == "MemoryError" else "failed"
         return status, str(exc)
-    if isinstance(exc, GraderFault):
+    if isinstance(exc, (GraderFault, GraderError)):
         return "error", f"the grader failed while running this check (not your fault): {exc}"
     if isinstance(exc, SubmissionProblem):
         return exc.status, str(exc)
@@ -136,7 +138,11 @@ class GraderPlugin:
         run = self.runs[request.param]
         state = _SubmissionState(run, self.exercise, self.zygote)
         try:
-            run.load = state.load()
+            try:
+                run.load = state.load()
+            except SandboxError as exc:
+                run.fault = exc.message
+                pytest.skip("the grader could not build a sandbox")
             if state.sandbox is not None:
                 run.load_output = state.sandbox.output.text()
                 run.load_output_truncated = state.sandbox.output.dropped > 0

@@ -140,36 +140,65 @@ class Output:
 # ----------------------------------------------------------------------------- isolation
 
 
-_LAYER_GAPS = {
-    "private_filesystem": "the submission can read any file this user can read, hidden checks included",
+# Each protection, and what its absence leaves open (printed by `grader doctor`, recorded in every report).
+PROTECTIONS = {
+    "separate_process": "the submission would run inside the grader",
+    "time_limits": "a loop or a sleep would hang grading",
+    "resource_limits": "a memory hog, fork flood or disk fill could exhaust the machine",
+    "scrubbed_environment": "the submission could read secrets from the grader's environment",
+    "filesystem_confined": "the submission can read any file this user can read, hidden checks and other "
+                           "submissions included, and write where this user can",
     "network_off": "the submission can open network connections",
-    "pid_namespace": "the submission can see other processes and may leave processes behind",
-    "unprivileged_uid": "the submission runs as the grader's own user and can signal the grader",
+    "processes_contained": "the submission can see other processes and may leave processes behind",
+    "signals_contained": "the submission can signal the grader and other submissions",
+    "unprivileged": "the submission runs as the grader's own user",
+    "syscall_filter": "the submission can use ptrace, mount, bpf, io_uring and other kernel interfaces",
 }
+LAYERS = ("namespaces", "landlock", "seccomp")
+DISABLE_ENV = "FLASK_ROUTE_GRADER_DISABLE"  # e.g. "namespaces,seccomp": simulate a machine without them
 
 
-def describe_isolation(mode: str, probe: dict[str, Any], exercise_roots: list[Path],
+def choose_layers(probe: dict[str, Any], disabled: set[str]) -> dict[str, bool]:
+    unknown = disabled - set(LAYERS)
+    if unknown:
+        raise GraderError(f"{DISABLE_ENV} names unknown layers: {', '.join(sorted(unknown))}",
+                          tip=f"use any of: {', '.join(LAYERS)}")
+    ns = bool(probe.get("namespaces")) and "namespaces" not in disabled
+    return {
+        "namespaces": ns,
+        # Landlock stands in for the private root and the pid/net namespaces when those are missing.
+        "landlock": not ns and int(probe.get("landlock", 0)) >= 1 and "landlock" not in disabled,
+        "seccomp": bool(probe.get("seccomp")) and "seccomp" not in disabled,
+    }
+
+
+def describe_isolation(layers: dict[str, bool], probe: dict[str, Any], exercise_roots: list[Path],
                        binds: list[str]) -> Isolation:
-    ns = mode == "namespaces"
-    layers = {
+    ns, ll, sc = layers["namespaces"], layers["landlock"], layers["seccomp"]
+    abi = int(probe.get("landlock", 0))
+    linux = sys.platform.startswith("linux")
+    on = {
         "separate_process": True,
         "time_limits": True,
-        "resource_limits": sys.platform.startswith("linux"),
+        "resource_limits": linux,
         "scrubbed_environment": True,
-        "private_filesystem": ns,
-        "network_off": ns,
-        "pid_namespace": ns,
-        "unprivileged_uid": ns or bool(probe.get("root")),
+        "filesystem_confined": ns or ll,
+        "network_off": ns or sc,
+        "processes_contained": ns,
+        "signals_contained": ns or (ll and abi >= 6),
+        "unprivileged": ns or bool(probe.get("root")),
+        "syscall_filter": sc,
     }
-    warnings = [f"no {name.replace('_', ' ')}: {gap}" for name, gap in _LAYER_GAPS.items() if not layers[name]]
+    warnings = [f"no {name.replace('_', ' ')}: {PROTECTIONS[name]}" for name, ok in on.items() if not ok]
     if not ns and probe.get("reason"):
         warnings.insert(0, f"namespaces unavailable ({probe['reason']})")
     for root in exercise_roots:
         for b in binds:
-            if str(root).startswith(b.rstrip("/") + "/"):
-                layers["private_filesystem"] = False
+            if (ns or ll) and str(root).startswith(b.rstrip("/") + "/"):
+                on["filesystem_confined"] = False
                 warnings.append(f"the exercise folder {root} lies inside {b}, which the sandbox can read")
-    return Isolation(mode=mode, layers=layers, warnings=warnings)
+    mode = "namespaces" if ns else ("landlock" if ll else "process")
+    return Isolation(mode=mode, layers=on, warnings=warnings)
 
 
 # ----------------------------------------------------------------------------- zygote
@@ -178,7 +207,9 @@ def describe_isolation(mode: str, probe: dict[str, Any], exercise_roots: list[Pa
 class Zygote:
     """A fresh interpreter that has imported Flask once and forks a sandbox per submission."""
 
-    def __init__(self, *, allow_namespaces: bool = True) -> None:
+    def __init__(self, *, disabled: set[str] | None = None) -> None:
+        if disabled is None:
+            disabled = {x.strip() for x in os.environ.get(DISABLE_ENV, "").split(",") if x.strip()}
         parent, child = socket.socketpair()
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
         debug = os.environ.get("FRG_DEBUG_ZYGOTE") == "1"
@@ -202,16 +233,21 @@ class Zygote:
         self.binds: list[str] = hello.get("binds", [])
         self.versions = {"python": hello.get("python", ""), "flask": hello.get("flask", ""),
                          "werkzeug": hello.get("werkzeug", "")}
-        self.mode = "namespaces" if (self.probe.get("namespaces") and allow_namespaces) else "process"
+        try:
+            self.layers = choose_layers(self.probe, disabled)
+        except GraderError:
+            self.close()
+            raise
+        self.mode = "namespaces" if self.layers["namespaces"] else "process"
 
     def isolation(self, exercise_roots: list[Path]) -> Isolation:
-        return describe_isolation(self.mode, self.probe, exercise_roots, self.binds)
+        return describe_isolation(self.layers, self.probe, exercise_roots, self.binds)
 
     def spawn(self, submission: Submission, exercise: Exercise) -> Sandbox:
         ctrl_t, ctrl_s = socket.socketpair()
         out_r, out_w = os.pipe()
         spec = {
-            "op": "spawn", "mode": self.mode, "entry": exercise.entry, "app": exercise.app,
+            "op": "spawn", "mode": self.mode, "layers": self.layers, "entry": exercise.entry, "app": exercise.app,
             "limits": asdict(exercise.limits), "files": [[n, len(d)] for n, d in submission.files],
             "max_request_bytes": MAX_REQUEST_BYTES, "max_response_bytes": MAX_RESPONSE_BYTES,
         }
