@@ -1,0 +1,22 @@
+"""Reference solution for search-query."""
+
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+
+COURSES = ["Python Basics", "Flask Templates", "Flask Request & Response", "Flask REST API", "Testing with Pytest"]
+
+
+@app.route("/search")
+def search():
+    query = request.args.get("q", "")
+    results = [title for title in COURSES if query.lower() in title.lower()]
+    if "limit" in request.args:
+        try:
+            limit = int(request.args["limit"])
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            return jsonify(error="limit must be a whole number, 1 or more"), 400
+        results = results[:limit]
+    return jsonify(query=query, count=len(results), results=results)
