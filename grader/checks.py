@@ -32,8 +32,18 @@ def _short(value: Any) -> str:
     return text if len(text) <= _SHOW else text[:_SHOW] + f"... ({len(text)} characters)"
 
 
+def describe_request(resp: TestResponse) -> str:
+    """``GET /search?q=x``: how messages name the request a response answers."""
+    return _what(resp)
+
+
 def _what(resp: TestResponse) -> str:
-    return f"{resp.request.method} {resp.request.path}" if getattr(resp, "request", None) else "the request"
+    request = getattr(resp, "request", None)
+    if request is None:
+        return "the request"
+    query = request.query_string.decode("utf-8", "replace")
+    # The query is often what the check varies (?limit=0, ?source=web): the student needs to see it.
+    return f"{request.method} {request.path}" + (f"?{query}" if query else "")
 
 
 def fail(message: str) -> None:
@@ -78,9 +88,23 @@ def expect_json(resp: TestResponse, expected: Any = ...) -> Any:
     data = resp.get_json(silent=True)
     if data is None and resp.get_data(as_text=True).strip() != "null":
         fail(f"{_what(resp)}: the body is not valid JSON: {_short(resp.get_data(as_text=True))!r}")
-    if expected is not ... and data != expected:
+    if expected is not ... and not same_json(data, expected):
         fail(f"{_what(resp)}: expected the JSON {_short(expected)}, got {_short(data)}")
     return data
+
+
+def same_json(actual: Any, expected: Any) -> bool:
+    """Equal as JSON values: ``true`` is not ``1`` and ``0`` is not ``false`` (Python's ``==`` says they are);
+    ``1`` and ``1.0`` are the same number."""
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return type(actual) is type(expected) and actual == expected
+    if isinstance(expected, dict):
+        return (isinstance(actual, dict) and actual.keys() == expected.keys()
+                and all(same_json(actual[k], v) for k, v in expected.items()))
+    if isinstance(expected, list):
+        return (isinstance(actual, list) and len(actual) == len(expected)
+                and all(same_json(a, e) for a, e in zip(actual, expected)))
+    return bool(actual == expected)
 
 
 def expect_json_error(resp: TestResponse, status: int) -> dict[str, Any]:

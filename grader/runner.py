@@ -49,6 +49,7 @@ class CaseResult:
     message: str
     duration_s: float
     output: str = ""
+    case: str = ""  # the parametrized case id, if any
 
 
 @dataclass
@@ -176,8 +177,22 @@ class GraderPlugin:
         status, message = self._verdicts.get(item.nodeid, ("error", "the check did not run"))
         callspec = getattr(item, "callspec", None)
         key = callspec.params.get("_frg_submission") if callspec else None
-        return {"grader": {"submission": key, "test": _test_id(item), "status": status,
-                           "message": message[:_MESSAGE_LIMIT], "output": self._outputs.pop(item.nodeid, "")}}
+        return {"grader": {"submission": key, "test": _test_id(item), "case": _case_id(callspec, key),
+                           "status": status, "message": message[:_MESSAGE_LIMIT],
+                           "output": self._outputs.pop(item.nodeid, "")}}
+
+
+def _case_id(callspec: Any, key: str | None) -> str:
+    """The id of a parametrized case without our submission parameter (``limit-zero``)."""
+    if callspec is None:
+        return ""
+    case = callspec.id
+    for affix in (f"-{key}", f"{key}-"):
+        if case.endswith(affix) and affix.startswith("-"):
+            return case[: -len(affix)]
+        if case.startswith(affix) and affix.endswith("-"):
+            return case[len(affix):]
+    return "" if case == key else case
 
 
 def _test_id(item: pytest.Item) -> str:
@@ -252,5 +267,5 @@ def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Z
         duration = sum(float(test.get(phase, {}).get("duration", 0.0)) for phase in ("setup", "call", "teardown"))
         plugin.runs[meta["submission"]].cases.append(
             CaseResult(test=meta["test"], status=meta["status"], message=meta["message"],
-                       duration_s=duration, output=meta.get("output", "")))
+                       duration_s=duration, output=meta.get("output", ""), case=meta.get("case", "")))
     return plugin.runs

@@ -27,7 +27,8 @@ def score_check(check: Check, cases: list[CaseResult]) -> CheckResult:
         message = worst.message
         failing = [c for c in ran if c.status != "passed"]
         if len(ran) > 1 and failing:
-            message = f"{len(failing)} of {len(ran)} cases did not pass; first: {worst.message}"
+            label = f" ({worst.case})" if worst.case else ""
+            message = f"{len(failing)} of {len(ran)} cases did not pass; first{label}: {worst.message}"
     score = check.points if status is Status.PASSED else 0.0
     return CheckResult(id=check.id, title=check.title, status=status, score=score, points=check.points,
                        message=message, visibility=check.visibility, duration_s=round(duration, 4),
