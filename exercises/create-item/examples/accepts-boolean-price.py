@@ -1,0 +1,28 @@
+# expect: partial (fails: rejects-bad-price)
+# isinstance(True, int) is True in Python, so {"price": true} and {"price": false} are stored as prices.
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+items = {}
+
+
+@app.post("/items")
+def create_item():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return {"error": "expected a JSON object"}, 400
+    name, price = data.get("name"), data.get("price")
+    if not isinstance(name, str) or not name:
+        return {"error": "bad name"}, 400
+    if not isinstance(price, (int, float)) or price < 0:
+        return {"error": "bad price"}, 400
+    item = {"id": len(items) + 1, "name": name, "price": price}
+    items[item["id"]] = item
+    return jsonify(item), 201, {"Location": f"/items/{item['id']}"}
+
+
+@app.get("/items/<int:item_id>")
+def get_item(item_id):
+    if item_id not in items:
+        return {"error": "Not Found"}, 404
+    return items[item_id]

@@ -1,0 +1,28 @@
+# expect: partial (fails: location-header)
+# Right status and body, but no Location header telling the client where the new item lives.
+from flask import Flask, request
+
+app = Flask(__name__)
+items = {}
+
+
+@app.post("/items")
+def create_item():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return {"error": "expected a JSON object"}, 400
+    name, price = data.get("name"), data.get("price")
+    if not isinstance(name, str) or not name:
+        return {"error": "bad name"}, 400
+    if isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0:
+        return {"error": "bad price"}, 400
+    item = {"id": len(items) + 1, "name": name, "price": price}
+    items[item["id"]] = item
+    return item, 201
+
+
+@app.get("/items/<int:item_id>")
+def get_item(item_id):
+    if item_id not in items:
+        return {"error": "Not Found"}, 404
+    return items[item_id]
