@@ -138,9 +138,14 @@ def _bind_plan() -> dict[str, list[str]]:
     return {"dirs": dirs, "links": links}
 
 
+def _real_root() -> bool:
+    """Root of the whole machine, not of a user namespace (where only a few uids may be mapped)."""
+    return os.geteuid() == 0 and _mapped_to_host_root()
+
+
 def _namespace_flags() -> int:
     flags = lx.CLONE_NEWNS | lx.CLONE_NEWNET | lx.CLONE_NEWPID | lx.CLONE_NEWIPC | lx.CLONE_NEWUTS
-    if os.geteuid() != 0:
+    if not _real_root():
         flags |= lx.CLONE_NEWUSER
     return flags
 
@@ -152,6 +157,7 @@ def _probe(root_dir: str) -> dict[str, Any]:
                 "landlock": 0, "seccomp": False}
     extra = {"landlock": lx.landlock_abi(), "seccomp": lx.seccomp_supported()}
     r, w = os.pipe()
+    _real_root_before = _real_root()
     pid = os.fork()
     if pid == 0:
         os.close(r)
@@ -159,7 +165,7 @@ def _probe(root_dir: str) -> dict[str, Any]:
         try:
             uid, gid = os.getuid(), os.getgid()
             lx.unshare(_namespace_flags())
-            if os.geteuid() != 0:
+            if not _real_root_before:
                 lx.write_id_maps(f"0 {uid} 1", f"0 {gid} 1")
             lx.mount(None, "/", None, lx.MS_REC | lx.MS_PRIVATE)
             lx.mount("tmpfs", root_dir, "tmpfs", lx.MS_NOSUID | lx.MS_NODEV, "size=64k")
@@ -171,7 +177,7 @@ def _probe(root_dir: str) -> dict[str, Any]:
     msg = os.read(r, 1000).decode()
     os.close(r)
     os.waitpid(pid, 0)
-    return {"namespaces": msg == "ok", "reason": "" if msg == "ok" else msg, "root": os.geteuid() == 0, **extra}
+    return {"namespaces": msg == "ok", "reason": "" if msg == "ok" else msg, "root": _real_root_before, **extra}
 
 
 def _spawn(sock: socket.socket, header: dict[str, Any], body: bytes, fds: list[int], root_dir: str,
@@ -238,8 +244,9 @@ def _keeper(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, 
     uid, gid = os.getuid(), os.getgid()
     if mode == "namespaces":
         try:
+            real_root = _real_root()
             lx.unshare(_namespace_flags())
-            if os.geteuid() != 0:
+            if not real_root:
                 lx.write_id_maps(f"0 {uid} 1", f"0 {gid} 1")
         except OSError as exc:
             os.write(report_w, json.dumps({"ok": False, "error": f"could not unshare: {exc}"}).encode())
@@ -287,11 +294,11 @@ def _init(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, ou
             _make_private_root(files, root_dir, binds, limits, sandbox_uid)
             _drop_privileges_ns(sandbox_uid)
         else:
-            _write_files(workdir, files, os.geteuid() == 0 and sandbox_uid)
-            if os.geteuid() == 0:
+            _write_files(workdir, files, _real_root() and sandbox_uid)
+            if _real_root():
                 _setuid(sandbox_uid)
             lx.prctl(lx.PR_SET_NO_NEW_PRIVS, 1)
-        _set_limits(limits, shared_uid=spec["mode"] != "namespaces" and os.geteuid() != 0)
+        _set_limits(limits, shared_uid=spec["mode"] != "namespaces" and not _real_root())
         if spec["mode"] != "namespaces" and layers.get("landlock"):
             lx.install_landlock(binds["dirs"] + ["/dev/null", "/dev/urandom", "/dev/zero"], [workdir])
         if layers.get("seccomp"):
@@ -342,7 +349,7 @@ def _make_private_root(files: list[tuple[str, bytes]], base: str, binds: dict[st
         node = f"{base}/dev/{dev}"
         open(node, "w").close()
         lx.mount(f"/dev/{dev}", node, None, lx.MS_BIND)
-    _write_files(base + WORKDIR_NS, files, os.geteuid() == 0 and sandbox_uid)
+    _write_files(base + WORKDIR_NS, files, _real_root() and sandbox_uid)
     os.chdir(base)
     lx.pivot_root(".", ".old")
     lx.umount2("/.old", lx.MNT_DETACH)
@@ -371,7 +378,7 @@ def _setuid(uid: int) -> None:
 
 
 def _drop_privileges_ns(sandbox_uid: int) -> None:
-    if os.geteuid() == 0 and os.getuid() == 0 and _mapped_to_host_root():
+    if _real_root():
         _setuid(sandbox_uid)
     else:
         # Root of a user namespace still owns the mounts; a nested namespace makes it a plain user, so
