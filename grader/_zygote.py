@@ -81,16 +81,16 @@ def _preimport() -> None:
     import mimetypes
 
     mimetypes.init()
-    import encodings.ascii  # noqa: F401  # codecs Werkzeug loads lazily; a sandbox may not reach the stdlib
-    import encodings.idna  # noqa: F401
-    import encodings.latin_1  # noqa: F401
-    import encodings.punycode  # noqa: F401
-    import encodings.utf_8  # noqa: F401
     import base64  # noqa: F401
     import collections  # noqa: F401
     import dataclasses  # noqa: F401
     import datetime  # noqa: F401
     import email.utils  # noqa: F401
+    import encodings.ascii  # noqa: F401  # codecs Werkzeug loads lazily; a sandbox may not reach the stdlib
+    import encodings.idna  # noqa: F401
+    import encodings.latin_1  # noqa: F401
+    import encodings.punycode  # noqa: F401
+    import encodings.utf_8  # noqa: F401
     import functools  # noqa: F401
     import hashlib  # noqa: F401
     import http.cookies  # noqa: F401
@@ -751,10 +751,10 @@ def _handle(app: Any, env: dict[str, Any], body: bytes, max_body: int, workdir: 
         "op": "response", "status": str(started.get("status", "")),
         "headers": [[str(k), str(v)] for k, v in started.get("headers", [])],
     }
-    exc = caught["exc"]
-    if exc is not None:
-        reply["exception"] = {"type": type(exc).__name__, "message": _exc_line(exc),
-                              "where": _where(exc, workdir), "traceback": student_traceback(exc, workdir)}
+    raised = caught["exc"]
+    if raised is not None:
+        reply["exception"] = {"type": type(raised).__name__, "message": _exc_line(raised),
+                              "where": _where(raised, workdir), "traceback": student_traceback(raised, workdir)}
     return reply, b"".join(chunks)
 
 

@@ -103,7 +103,7 @@ def same_json(actual: Any, expected: Any) -> bool:
                 and all(same_json(actual[k], v) for k, v in expected.items()))
     if isinstance(expected, list):
         return (isinstance(actual, list) and len(actual) == len(expected)
-                and all(same_json(a, e) for a, e in zip(actual, expected)))
+                and all(same_json(a, e) for a, e in zip(actual, expected, strict=True)))
     return bool(actual == expected)
 
 
@@ -173,8 +173,8 @@ def expect_cookie(resp: TestResponse, name: str, value: str | None = None, **att
     __tracebackhide__ = True
     cookies = set_cookies(resp)
     if name not in cookies:
-        got = ", ".join(sorted(cookies)) or "none"
-        fail(f"{_what(resp)}: expected the response to set cookie `{name}`; cookies set: {got}")
+        names = ", ".join(sorted(cookies)) or "none"
+        fail(f"{_what(resp)}: expected the response to set cookie `{name}`; cookies set: {names}")
     cookie = cookies[name]
     if value is not None and cookie["value"] != value:
         fail(f"{_what(resp)}: expected cookie `{name}` to be {value!r}, got {cookie['value']!r}")

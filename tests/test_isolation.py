@@ -455,7 +455,7 @@ attacks = {
     "kill-all": "os.kill(-1, signal.SIGKILL)",
     "kill-parent": "os.kill(os.getppid(), signal.SIGKILL)",
     "kill-group": "os.killpg(0, signal.SIGKILL)",
-    "kill-scan": "[os.kill(int(p), signal.SIGKILL) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]",
+    "kill-scan": "[os.kill(int(p), 9) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]",
 }
 canary = subprocess.Popen(["sleep", "60"])
 out = Path(sys.argv[2])

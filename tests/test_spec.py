@@ -42,8 +42,9 @@ BAD_SPECS = [
     ("  - {id: binary", "  - {id: cookies", "`checks[5].id` 'cookies' repeats `checks[1].id`", None),
     ("slug: probe", "slug: other", "slug `other` does not match the folder name `probe`", None),
     ("statement: |", "statement: |\n  broken: [", "", None),  # still valid YAML: a block scalar
-    ("title: Probe exercise", "title: [Probe exercise", "exercise.yaml:4:7: invalid YAML: expected ',' or ']', but got ':' "
-     "(while parsing a flow sequence on line 3)", "indentation"),
+    ("title: Probe exercise", "title: [Probe exercise",
+     "exercise.yaml:4:7: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence on line 3)",
+     "indentation"),
     ("schema_version: 1\n", "", None, None),  # optional: still loads
     ("statement: |", "statment: |", "unknown key `statment`", "did you mean `statement`?"),
 ]
