@@ -179,3 +179,17 @@ def test_workflow_quotes_what_it_is_given() -> None:
     assert by_name["Set up Python"]["with"] == {"python-version": "3.10"}  # a string, not 3.1
     assert by_name["Install Flask Route Grader"]["run"] == (
         "python -m pip install 'git+https://example.org/frg.git@v1#egg=flask-route-grader: x'")
+
+
+def test_readme_shows_the_workflow_the_function_writes() -> None:
+    """The README's Classroom snippet is shortened by hand; its steps must still be the generated ones."""
+    readme = (EXERCISES.parent / "README.md").read_text("utf-8")
+    section = readme.split("### GitHub Classroom and GitHub Actions", 1)[1]
+    snippet = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+
+    def essentials(data: dict[str, object]) -> list[tuple[object, ...]]:
+        return [(s.get("uses"), s.get("run"), s.get("id"), s.get("env"), s.get("with")) for s in steps(data)]
+
+    generated = workflow(requirement="flask-route-grader==0.1.0")  # the README's example pin, not a version bump
+    assert essentials(snippet) == essentials(generated)
+    assert snippet["on"] == generated["on"] and snippet["permissions"] == generated["permissions"]
