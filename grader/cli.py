@@ -94,8 +94,11 @@ class GraderGroup(click.Group):
             click.echo("ERROR this is a bug in the grader; please report it with the traceback below:", err=True)
             traceback.print_exc()
             sys.exit(EXIT_GRADER_ERROR)
-        # --help and --version end in click's Exit, which standalone_mode=False returns as a code.
-        sys.exit(code if isinstance(code, int) else EXIT_OK)
+        # click's Exit (--help, --version, ctx.exit) comes back as a code under standalone_mode=False;
+        # success returns normally, as main() always did, so callers of main() see no SystemExit(0).
+        if isinstance(code, int) and code != EXIT_OK:
+            sys.exit(code)
+        return code
 
 
 @click.group(cls=GraderGroup, epilog=EXIT_CODES_HELP)
