@@ -1,9 +1,9 @@
 """The ``grader`` command line: a thin click layer over the library.
 
-Exit codes (the same in every mode):
+Exit codes (the same in every mode, on a terminal or in CI):
   0  a report was written (whatever the score)
   1  grader error: a bad spec, a missing path, an isolation requirement not met
-  2  usage error: unknown option or command
+  2  usage error: unknown option, command or --format
   3  the score is below --min-score
 """
 
@@ -13,12 +13,14 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from . import __version__
+from . import __version__, ci
+from .bundle import build_bundle
 from .errors import GraderError, IsolationError
 from .grading import Grader
 from .render import DEFAULT_FORMATS, RENDERERS, write_reports
@@ -28,11 +30,18 @@ from .spec import list_exercises, load_exercise
 
 EXIT_OK, EXIT_GRADER_ERROR, EXIT_USAGE, EXIT_BELOW_MIN = 0, 1, 2, 3
 EXIT_CODES_HELP = """\b
-Exit codes:
+Exit codes (the same on a terminal and in CI):
   0  a report was written (whatever the score)
   1  grader error (bad spec, missing path, isolation requirement not met)
-  2  usage error
+  2  usage error (unknown option, command or --format)
   3  score below --min-score
+
+\b
+In GitHub Actions (GITHUB_ACTIONS=true) `grade` and `check` also print a
+points notice and an error annotation per failed check with a known line,
+and append a Markdown summary to $GITHUB_STEP_SUMMARY; `check` and
+`grade --format classroom` set the step output `result` for GitHub
+Classroom's autograding reporter.
 """
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,13 +52,57 @@ def exercises_option(f: F) -> F:
                         show_default=True, help="Folder of exercises that slugs are looked up in.")(f)
 
 
+def min_score_option(f: F) -> F:
+    return click.option("--min-score", type=float, default=None,
+                        help="Exit 3 when the score is below this (for CI).")(f)
+
+
 def isolation_options(f: F) -> F:
     f = click.option("--require-isolation", type=click.Choice(["none", "full"]), default="none", show_default=True,
                      help="`full` refuses to grade when any isolation layer is missing.")(f)
     return f
 
 
-@click.group(epilog=EXIT_CODES_HELP)
+class GraderGroup(click.Group):
+    """A click group whose ``main`` is the only place that turns exceptions into exit codes.
+
+    Putting the mapping here (as click's own ``Command.main`` does) means ``CliRunner.invoke(cli, ...)`` in
+    the tests sees exactly the exit codes a shell sees.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        kwargs.setdefault("prog_name", "grader")
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_GRADER_ERROR)
+        except GraderError as exc:
+            click.echo(click.style("ERROR ", fg="red", bold=True) + exc.message, err=True)
+            if exc.tip:
+                click.echo(click.style("TIP ", fg="cyan", bold=True) + exc.tip, err=True)
+            sys.exit(exc.exit_code)
+        except SystemExit:
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except Exception:
+            click.echo("ERROR this is a bug in the grader; please report it with the traceback below:", err=True)
+            traceback.print_exc()
+            sys.exit(EXIT_GRADER_ERROR)
+        # click's Exit (--help, --version, ctx.exit) comes back as a code under standalone_mode=False;
+        # success returns normally, as main() always did, so callers of main() see no SystemExit(0).
+        if isinstance(code, int) and code != EXIT_OK:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=GraderGroup, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="grader")
 def cli() -> None:
     """Flask Route Grader: grade Flask request/response exercises in a sandbox."""
@@ -71,7 +124,7 @@ def _parse_formats(value: str) -> tuple[str, ...]:
     unknown = [f for f in formats if f not in RENDERERS]
     if unknown or not formats:
         raise click.BadParameter(f"unknown format {', '.join(unknown) or '(none)'}; choose from "
-                                 f"{', '.join(RENDERERS)}")
+                                 f"{', '.join(RENDERERS)}", param_hint="'--format'")
     return formats
 
 
@@ -81,15 +134,16 @@ def _parse_formats(value: str) -> tuple[str, ...]:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Folder to write the reports into.")
 @click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
-              help=f"Comma-separated report formats: {', '.join(RENDERERS)}.")
-@click.option("--min-score", type=float, default=None, help="Exit 3 when the score is below this (for CI).")
+              help="Comma-separated report formats: "
+              + ", ".join(f"{fmt} ({name})" for fmt, (name, _) in RENDERERS.items()) + ".")
+@min_score_option
 @exercises_option
 @isolation_options
 def grade(exercise: str, submission: Path, out_dir: Path, formats: str, min_score: float | None,
           exercises_dir: Path, require_isolation: str) -> None:
     """Grade SUBMISSION (a .py file or a folder) against EXERCISE (a folder, or a slug under ./exercises).
 
-    Writes OUT/report.json and OUT/report.html.
+    Writes one file per --format into OUT (by default report.json and report.html).
     """
     fmts = _parse_formats(formats)
     ex = load_exercise(exercise, exercises_dir)
@@ -97,10 +151,30 @@ def grade(exercise: str, submission: Path, out_dir: Path, formats: str, min_scor
         report = grader.grade(ex, submission)
     paths = write_reports(report, out_dir, fmts)
     _warn_isolation(report)
-    click.echo(f"{ex.slug}: {report.score:g}/{report.max_score:g} ({report.status.value})"
-               + (f": {report.message}" if report.message else ""))
+    with _untrusted_output():
+        click.echo(f"{ex.slug}: {report.score:g}/{report.max_score:g} ({report.status.value})"
+                   + (f": {report.message}" if report.message else ""))
     for p in paths:
         click.echo(f"  wrote {p}")
+    _publish_to_ci(report, submission, set_result="classroom" in fmts)
+    _exit_below(report, min_score)
+
+
+def _untrusted_output() -> AbstractContextManager[None]:
+    """Echo the submission's text with GitHub's workflow commands paused (no-op outside Actions)."""
+    if ci.in_github_actions(os.environ):
+        return ci.commands_paused(click.echo)
+    return nullcontext()
+
+
+def _publish_to_ci(report: Report, submission: Path, *, set_result: bool) -> None:
+    if ci.in_github_actions(os.environ):
+        ci.publish(report, submission, os.environ, click.echo, set_result=set_result)
+    elif set_result and os.environ.get("GITHUB_OUTPUT"):
+        ci.set_step_output(Path(os.environ["GITHUB_OUTPUT"]), "result", ci.classroom_output(report))
+
+
+def _exit_below(report: Report, min_score: float | None) -> None:
     if min_score is not None and report.score < min_score:
         click.echo(f"score {report.score:g} is below --min-score {min_score:g}", err=True)
         sys.exit(EXIT_BELOW_MIN)
@@ -137,17 +211,40 @@ def _warn_isolation(report: Report) -> None:
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("exercise")
 @click.argument("submission", type=click.Path(path_type=Path), default=Path("app.py"))
+@min_score_option
 @exercises_option
 @isolation_options
-def check(exercise: str, submission: Path, exercises_dir: Path, require_isolation: str) -> None:
-    """Run the visible checks on your SUBMISSION (default: app.py) and print a summary. Writes no files."""
+def check(exercise: str, submission: Path, min_score: float | None, exercises_dir: Path,
+          require_isolation: str) -> None:
+    """Run the visible checks on your SUBMISSION (default: app.py) and print a summary. Writes no files
+    (in GitHub Actions: the step summary and the step output `result`)."""
     ex = load_exercise(exercise, exercises_dir)
     with Grader(require_full_isolation=require_isolation == "full") as grader:
         report = grader.grade(ex, submission, visible_only=True)
-    print_summary(report)
+    with _untrusted_output():
+        print_summary(report)
     hidden = len(ex.checks) - len(ex.visible_checks())
     if hidden:
         click.echo(f"({hidden} more checks are hidden and run when your work is graded.)")
+    _publish_to_ci(report, submission, set_result=True)
+    _exit_below(report, min_score)
+
+
+@cli.command("gradescope-bundle", epilog=EXIT_CODES_HELP)
+@click.argument("exercise")
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=Path("autograder.zip"),
+              show_default=True, help="The zip to write.")
+@click.option("--wheel", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="A wheel of the grader to ship (default: build one from this grader's source tree).")
+@exercises_option
+def gradescope_bundle(exercise: str, out: Path, wheel: Path | None, exercises_dir: Path) -> None:
+    """Build the Gradescope autograder zip for EXERCISE (setup.sh, run_autograder, the grader, the checks).
+
+    Upload it as a programming assignment's autograder. It holds the hidden checks: never give it to students.
+    """
+    ex = load_exercise(exercise, exercises_dir)
+    path = build_bundle(ex, out, wheel=wheel)
+    click.echo(f"wrote {path}: upload it as the autograder of a Gradescope programming assignment")
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -207,26 +304,5 @@ def demo(out_dir: Path, exercises_dir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: the only place that turns exceptions into exit codes."""
-    try:
-        cli.main(args=argv, prog_name="grader", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_GRADER_ERROR)
-    except GraderError as exc:
-        click.echo(click.style("ERROR ", fg="red", bold=True) + exc.message, err=True)
-        if exc.tip:
-            click.echo(click.style("TIP ", fg="cyan", bold=True) + exc.tip, err=True)
-        sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except Exception:
-        click.echo("ERROR this is a bug in the grader; please report it with the traceback below:", err=True)
-        traceback.print_exc()
-        sys.exit(EXIT_GRADER_ERROR)
+    """Entry point; :class:`GraderGroup` maps exceptions to exit codes."""
+    cli.main(args=argv)

@@ -11,7 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..results import Report, to_json
+from .classroom import render_classroom
+from .gradescope import render_gradescope
 from .html import render_html
+from .junit import render_junit
+from .markdown import render_markdown
 
 Renderer = Callable[[Report], str]
 
@@ -19,6 +23,10 @@ Renderer = Callable[[Report], str]
 RENDERERS: dict[str, tuple[str, Renderer]] = {
     "json": ("report.json", to_json),
     "html": ("report.html", render_html),
+    "gradescope": ("results.json", render_gradescope),  # the name Gradescope reads
+    "junit": ("junit.xml", render_junit),
+    "markdown": ("report.md", render_markdown),
+    "classroom": ("classroom.b64", render_classroom),  # one base64 line, as Classroom's step output holds
 }
 DEFAULT_FORMATS = ("json", "html")
 

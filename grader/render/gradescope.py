@@ -1,0 +1,103 @@
+"""Gradescope's ``results.json`` (the autograder specification's output format).
+
+Gradescope shows students the top-level ``output`` and each test's ``output``; ``stdout`` of
+``run_autograder`` stays with the instructors. A test's ``status`` can only be ``passed`` or ``failed``,
+so the finer outcome (error, timeout, grader fault) is said in words at the top of its output and kept in
+``extra_data`` for instructors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..results import CheckResult, Report, Status
+from ._common import GRADER_FAULT_NOTE, did_not_load, grader_faults, is_grader_fault, number
+
+# Grader logs on stdout may name paths and hidden checks: students never see them.
+STDOUT_VISIBILITY = "hidden"
+VISIBILITY = "visible"
+
+_LEADS = {
+    Status.FAILED: "Failed",
+    Status.ERROR: "Error: your app crashed or could not run this check",
+    Status.TIMEOUT: "Timed out: your app took longer than the time limit",
+}
+
+
+def _test_output(check: CheckResult) -> str:
+    if check.status is Status.PASSED:
+        parts: list[str] = []
+    elif is_grader_fault(check):
+        parts = [GRADER_FAULT_NOTE, check.message]
+    else:
+        parts = [f"{_LEADS[check.status]}:\n{check.message}" if check.message else _LEADS[check.status]]
+    if check.output:
+        parts.append(f"Printed by your app during this check:\n{check.output.rstrip()}")
+    return "\n\n".join(parts)
+
+
+def _outcome(check: CheckResult) -> str:
+    return "grader_fault" if is_grader_fault(check) else check.status.value
+
+
+def _test(number_: int, check: CheckResult) -> dict[str, Any]:
+    test: dict[str, Any] = {
+        "name": check.title,
+        "number": str(number_),
+        "score": check.score,
+        "max_score": check.points,
+        "status": "passed" if check.status is Status.PASSED else "failed",
+        "output": _test_output(check),
+        "visibility": check.visibility,
+    }
+    if check.topic:
+        test["tags"] = [check.topic]
+    test["extra_data"] = {"id": check.id, "outcome": _outcome(check)}
+    return test
+
+
+def _top_output(report: Report) -> str:
+    if did_not_load(report):
+        parts = [f"Your submission could not be graded: {report.message or 'the grader gave no reason.'}",
+                 "Fix the problem above and submit again."]
+    else:
+        counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
+        parts = [f"Score: {number(report.score)} / {number(report.max_score)} points ({counts or 'no checks'})."]
+        faults = grader_faults(report)
+        if faults:
+            names = ", ".join(c.title for c in faults)
+            parts.append(f"{len(faults)} check(s) could not be run because the grader itself failed ({names}). "
+                         "This is not a problem with your submission: your course staff will look into it and "
+                         "grade it again.")
+        if report.message:
+            parts.append(f"Note: {report.message}")
+    if report.output:
+        parts.append(f"Printed by your app while it was loading:\n{report.output.rstrip()}")
+    if report.output_truncated:
+        parts.append("(The output was cut off at the grader's limit; the rest was not kept.)")
+    return "\n\n".join(parts)
+
+
+def gradescope_results(report: Report) -> dict[str, Any]:
+    """The results as Gradescope's dict; :func:`render_gradescope` serializes it."""
+    return {
+        # A submission that did not load scores 0, whatever partial data the report holds.
+        "score": 0.0 if did_not_load(report) else report.score,
+        "execution_time": round(report.duration_s, 2),
+        "output": _top_output(report),
+        "visibility": VISIBILITY,
+        "stdout_visibility": STDOUT_VISIBILITY,
+        "extra_data": {
+            "exercise": report.exercise.get("slug", ""),
+            "exercise_version": report.exercise.get("version", ""),
+            "status": report.status.value,
+            "max_score": report.max_score,
+            "grader_version": report.grader.get("version", ""),
+        },
+        "tests": [_test(i, c) for i, c in enumerate(report.checks, start=1)],
+    }
+
+
+def render_gradescope(report: Report) -> str:
+    return json.dumps(gradescope_results(report), indent=2, ensure_ascii=False) + "\n"
