@@ -249,14 +249,18 @@ for _ in range(400):
     children += 1
 return children
 """
+    already = sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and p.stat().st_uid == os.getuid())
     children = attack(zygotes[config], probe, body)
     limit = probe.limits.max_processes
     if config == "full":
         assert 0 < children < limit
     elif config == "landlock":
         assert children == 0  # seccomp: a check's process may not fork without a pid namespace
+    elif os.geteuid() == 0:
+        assert children <= limit  # a fresh uid per sandbox: the limit is the sandbox's own
     else:
-        assert children <= limit
+        # Sharing the grader's uid, the limit is what the user ran when the sandbox started, plus the limit.
+        assert children <= limit + already + 10
 
 
 @pytest.mark.parametrize("config", ["full", "landlock", "bare"])
