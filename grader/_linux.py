@@ -151,10 +151,10 @@ def _has_seccomp_field() -> bool:
         return False
 
 
-def seccomp_program(arch: str, *, block_fork: bool) -> list[tuple[int, int, int, int]]:
+def seccomp_program(arch: str, *, block_fork: bool, allow_unshare: bool = False) -> list[tuple[int, int, int, int]]:
     """A filter: deny the listed syscalls, sockets other than AF_UNIX, and (optionally) new processes."""
     errno = lambda e: 0x00050000 | e  # noqa: E731 - SECCOMP_RET_ERRNO | e, a tiny constructor
-    deny = sorted(_DENY[arch].values())
+    deny = sorted(nr for name, nr in _DENY[arch].items() if not (allow_unshare and name == "unshare"))
     nr = _NR[arch]
     prog: list[tuple[int, int, int, int]] = [
         (_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
@@ -181,11 +181,11 @@ def seccomp_program(arch: str, *, block_fork: bool) -> list[tuple[int, int, int,
     return prog
 
 
-def install_seccomp(*, block_fork: bool) -> None:
+def install_seccomp(*, block_fork: bool, allow_unshare: bool = False) -> None:
     arch = platform.machine()
     if arch not in _AUDIT_ARCH:
         raise OSError(95, f"seccomp: no filter for {arch}")
-    prog = seccomp_program(arch, block_fork=block_fork)
+    prog = seccomp_program(arch, block_fork=block_fork, allow_unshare=allow_unshare)
     filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
     fprog = _SockFprog(len(prog), filters)
     prctl(PR_SET_NO_NEW_PRIVS, 1)

@@ -14,6 +14,8 @@ package, so a fork of it carries nothing secret. Everything the sandbox sends ba
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
 import json
 import os
@@ -177,7 +179,26 @@ def _probe(root_dir: str) -> dict[str, Any]:
     msg = os.read(r, 1000).decode()
     os.close(r)
     os.waitpid(pid, 0)
+    extra["per_check_pidns"] = msg == "ok" and _probe_nested_pidns(_real_root_before)
     return {"namespaces": msg == "ok", "reason": "" if msg == "ok" else msg, "root": _real_root_before, **extra}
+
+
+def _probe_nested_pidns(real_root: bool) -> bool:
+    """Can the sandbox's unprivileged pid 1 give each check a user+pid namespace of its own?"""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if real_root:
+                _setuid(200000 + os.getpid())
+            else:
+                lx.unshare(lx.CLONE_NEWUSER | lx.CLONE_NEWPID)
+                lx.write_id_maps(f"{os.getuid()} {os.getuid()} 1", f"{os.getgid()} {os.getgid()} 1")
+            lx.unshare(lx.CLONE_NEWUSER | lx.CLONE_NEWPID)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def _spawn(sock: socket.socket, header: dict[str, Any], body: bytes, fds: list[int], root_dir: str,
@@ -302,7 +323,8 @@ def _init(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, ou
         if spec["mode"] != "namespaces" and layers.get("landlock"):
             lx.install_landlock(binds["dirs"] + ["/dev/null", "/dev/urandom", "/dev/zero"], [workdir])
         if layers.get("seccomp"):
-            lx.install_seccomp(block_fork=False)
+            # Pid 1 of the sandbox makes each check's pid namespace, so only its filter allows unshare.
+            lx.install_seccomp(block_fork=False, allow_unshare=bool(spec.get("per_check_pidns")))
         _scrub_environment()
         os.chdir(workdir)
     except Exception as exc:  # a grader-side failure: say so, never blame the submission
@@ -380,6 +402,9 @@ def _setuid(uid: int) -> None:
 def _drop_privileges_ns(sandbox_uid: int) -> None:
     if _real_root():
         _setuid(sandbox_uid)
+        # Changing uid made the process non-dumpable, which leaves /proc/self root's: the sandbox could not
+        # write the id maps of each check's user namespace. ptrace stays blocked by seccomp.
+        lx.prctl(lx.PR_SET_DUMPABLE, 1)
     else:
         # Root of a user namespace still owns the mounts; a nested namespace makes it a plain user, so
         # the mounts that hide the host are locked and cannot be undone.
@@ -622,6 +647,15 @@ def _serve_control(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdir:
         caught["exc"] = exception
 
     got_request_exception.connect(on_exception, app, weak=False)
+    gc.freeze()  # checks' forks then never walk (and copy) the loaded app's objects when they collect
+    if spec.get("per_check_pidns"):
+        _serve_pipelined(ctrl, app, spec, workdir, caught)
+    _serve_sequential(ctrl, app, spec, workdir, caught)
+
+
+def _serve_sequential(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdir: str,
+                      caught: dict[str, BaseException | None]) -> NoReturn:
+    """One check at a time: fork it, wait for it, kill whatever it left, acknowledge."""
     namespaced = spec["mode"] == "namespaces"
     reader = FrameReader(ctrl, max_body=1024)
     while True:
@@ -635,14 +669,130 @@ def _serve_control(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdir:
                 os.close(fd)
             continue
         sock_fd, out_fd = fds
-        pid = os.fork()
+        pid = _fork_retrying()
         if pid == 0:
-            _serve_check(ctrl, app, sock_fd, out_fd, spec, workdir, caught, namespaced)
+            ctrl.close()
+            _serve_check(app, sock_fd, out_fd, spec, workdir, caught, contained=namespaced)
         os.close(sock_fd)
         os.close(out_fd)
         status = _wait(pid)
         _kill_leftovers(pid, namespaced)
-        _send(ctrl, {"op": "done", "exit": status})
+        _send(ctrl, {"op": "done", "id": header.get("id"), "exit": status})
+
+
+def _serve_pipelined(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdir: str,
+                     caught: dict[str, BaseException | None]) -> NoReturn:
+    """Checks run in pid namespaces of their own, forked ahead of time.
+
+    Each check's process is pid 1 of a fresh pid namespace, so when it exits the kernel kills whatever it
+    started: no clean-up has to happen between two checks. That lets the next check's process be forked
+    while the current check runs, and the trusted side never waits for a check's process to exit.
+    """
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    keep = (ctrl, wake_r, wake_w)
+    spare = _fork_spare(app, spec, workdir, caught, keep)
+    running: dict[int, Any] = {}
+    reader = FrameReader(ctrl, max_body=1024)
+    while True:
+        ready, _, _ = select.select([ctrl, wake_r], [], [])
+        if wake_r in ready:
+            with contextlib.suppress(OSError):
+                os.read(wake_r, 4096)
+            _report_finished(ctrl, running)
+        if ctrl not in ready:
+            continue
+        try:
+            header, _ = reader.read(deadline=time.monotonic() + 5)
+        except (WireClosed, WireError, OSError):
+            os._exit(0)
+        fds = reader.take_fds()
+        if header.get("op") != "check" or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            continue
+        pid, hand = spare
+        try:
+            send_frame(hand, {"op": "go"}, fds=fds)
+        except OSError:
+            pass  # the spare died (a resource limit): the trusted side sees the check's socket close
+        hand.close()
+        for fd in fds:
+            os.close(fd)
+        running[pid] = header.get("id")
+        spare = _fork_spare(app, spec, workdir, caught, keep)
+        _report_finished(ctrl, running)
+
+
+def _fork_retrying(patience_s: float = 3.0) -> int:
+    """fork(), waiting while the process limit is full: after a fork bomb, the kernel is still killing the
+    previous check's processes, and the next check must not pay for them."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            return os.fork()
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _report_finished(ctrl: socket.socket, running: dict[int, Any]) -> None:
+    while True:
+        try:
+            pid, st = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in running:
+            # The spare exits with its check's status: 128 + signal when the check was killed.
+            code = os.waitstatus_to_exitcode(st)
+            info = ({"code": None, "signal": signal.Signals(code - 128).name} if code > 128 else
+                    {"code": code, "signal": None})
+            _send(ctrl, {"op": "done", "id": running.pop(pid), "exit": info})
+
+
+def _fork_spare(app: Any, spec: dict[str, Any], workdir: str, caught: dict[str, BaseException | None],
+                keep: tuple[Any, ...]) -> tuple[int, socket.socket]:
+    """A process that will serve the next check, waiting for its sockets."""
+    mine, theirs = socket.socketpair()
+    pid = _fork_retrying()
+    if pid:
+        theirs.close()
+        return pid, mine
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        mine.close()
+        for item in keep:
+            with contextlib.suppress(OSError):
+                item.close() if isinstance(item, socket.socket) else os.close(item)
+        uid, gid = os.getuid(), os.getgid()
+        lx.unshare(lx.CLONE_NEWUSER | lx.CLONE_NEWPID)
+        lx.write_id_maps(f"{uid} {uid} 1", f"{gid} {gid} 1")
+        child = _fork_retrying()
+        if child == 0:
+            reader = FrameReader(theirs, max_body=1024)
+            try:
+                reader.read()
+            except (WireError, OSError):
+                os._exit(0)
+            fds = reader.take_fds()
+            theirs.close()
+            if len(fds) != 2:
+                os._exit(0)
+            _serve_check(app, fds[0], fds[1], spec, workdir, caught, contained=True)
+        theirs.close()
+        status = _wait(child)
+        os._exit(128 + signal.Signals[status["signal"]].value if status["signal"] else (status["code"] or 0))
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.write(2, f"grader: could not start a check's process: {exc!r}\n".encode())
+        os._exit(70)
 
 
 def _wait(pid: int) -> dict[str, Any]:
@@ -677,20 +827,20 @@ def _kill_leftovers(pid: int, namespaced: bool) -> None:
             continue
 
 
-def _serve_check(ctrl: socket.socket, app: Any, sock_fd: int, out_fd: int, spec: dict[str, Any], workdir: str,
-                 caught: dict[str, BaseException | None], namespaced: bool) -> NoReturn:
+def _serve_check(app: Any, sock_fd: int, out_fd: int, spec: dict[str, Any], workdir: str,
+                 caught: dict[str, BaseException | None], contained: bool) -> NoReturn:
     try:
-        ctrl.close()
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         os.close(out_fd)
-        if not namespaced:
+        if not contained:
             os.setpgid(0, 0)
         cpu = int(spec["limits"]["check_timeout_s"]) + 2
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        if not namespaced and spec["layers"].get("seccomp"):
-            # No pid namespace to contain what a check starts: it may start nothing.
-            lx.install_seccomp(block_fork=True)
+        if spec["layers"].get("seccomp"):
+            # Without a pid namespace to contain what a check starts, it may start nothing; with one, it
+            # may still not make namespaces of its own (pid 1 of the sandbox needed that, the check does not).
+            lx.install_seccomp(block_fork=not contained)
         sock = socket.socket(fileno=sock_fd)
         reader = FrameReader(sock, max_body=int(spec["max_request_bytes"]))
         max_body = int(spec["max_response_bytes"])

@@ -239,6 +239,8 @@ class Zygote:
             self.close()
             raise
         self.mode = "namespaces" if self.layers["namespaces"] else "process"
+        # Each check in a pid namespace of its own lets the sandbox fork checks ahead of time (see _zygote).
+        self.pipelined = self.mode == "namespaces" and bool(self.probe.get("per_check_pidns"))
 
     def isolation(self, exercise_roots: list[Path]) -> Isolation:
         return describe_isolation(self.layers, self.probe, exercise_roots, self.binds)
@@ -248,6 +250,7 @@ class Zygote:
         out_r, out_w = os.pipe()
         spec = {
             "op": "spawn", "mode": self.mode, "layers": self.layers, "entry": exercise.entry, "app": exercise.app,
+            "per_check_pidns": self.pipelined,
             "limits": asdict(exercise.limits), "files": [[n, len(d)] for n, d in submission.files],
             "max_request_bytes": MAX_REQUEST_BYTES, "max_response_bytes": MAX_RESPONSE_BYTES,
         }
@@ -267,7 +270,7 @@ class Zygote:
             ctrl_t.close()
             raise SandboxError(f"could not build the sandbox: {reply.get('error', 'no reason given')}")
         return Sandbox(self, exercise.limits, ctrl_t, out_r, int(reply["pid"]), int(reply["keeper"]),
-                       str(reply.get("workdir", "")))
+                       str(reply.get("workdir", "")), pipelined=self.pipelined)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -296,7 +299,10 @@ class Sandbox:
     """One submission, loaded once in its own isolated process tree."""
 
     def __init__(self, zygote: Zygote, limits: Limits, ctrl: socket.socket, out_r: int, pid: int, keeper: int,
-                 workdir: str) -> None:
+                 workdir: str, *, pipelined: bool = False) -> None:
+        self.pipelined = pipelined
+        self.exits: dict[int, dict[str, Any]] = {}  # check id -> how its process ended
+        self.checks_started = 0
         self.zygote = zygote
         self.limits = limits
         self.ctrl = ctrl
@@ -308,8 +314,6 @@ class Sandbox:
         self.reader = FrameReader(ctrl, max_body=64 * 1024)
         self.reader.drains[out_r] = self.output.feed
         self.alive = True
-        self.last_exit: dict[str, Any] | None = None
-        self.pending_done = 0  # checks whose end the sandbox has not acknowledged yet
 
     def wait_loaded(self) -> LoadResult:
         timeout = self.limits.load_timeout_s
@@ -340,27 +344,41 @@ class Sandbox:
                           _text(header.get("traceback")))
 
     def start_check(self) -> CheckChannel:
-        # The previous check's cleanup overlaps with the trusted side's own work; collect it only now.
-        while self.alive and self.pending_done:
-            self.read_done(timeout=5.0)
+        if self.alive:
+            if self.pipelined:
+                self._collect_exits(block_for=None)  # whatever has been reported; never wait
+            else:
+                # One check at a time: the previous one's clean-up must be over before the next forks.
+                self._collect_exits(block_for=self.checks_started - 1 if self.checks_started else None)
         if not self.alive:
             raise GraderFault("the sandbox is gone")
-        return CheckChannel(self)
+        self.checks_started += 1
+        return CheckChannel(self, self.checks_started - 1)
 
-    def read_done(self, timeout: float) -> bool:
-        """Wait for the sandbox to report that the last check's process has ended and been cleaned up."""
-        try:
-            header, _ = self.reader.read(deadline=time.monotonic() + timeout)
-        except WireError:
-            self.kill()
-            return False
-        if header.get("op") != "done":
-            self.kill()
-            return False
-        exit_info = header.get("exit")
-        self.last_exit = exit_info if isinstance(exit_info, dict) else None
-        self.pending_done = max(0, self.pending_done - 1)
-        return True
+    def exit_of(self, check_id: int, timeout: float) -> dict[str, Any] | None:
+        """How check ``check_id``'s process ended, waiting up to ``timeout`` for the sandbox to say."""
+        if check_id not in self.exits and self.alive:
+            self._collect_exits(block_for=check_id, timeout=timeout)
+        return self.exits.get(check_id)
+
+    def _collect_exits(self, block_for: int | None, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.alive:
+            waiting = block_for is not None and block_for not in self.exits
+            try:
+                header, _ = self.reader.read(deadline=deadline if waiting else time.monotonic())
+            except WireTimeout:
+                if waiting:
+                    self.kill()  # the sandbox stopped answering: a fresh one serves the next check
+                return
+            except WireError:
+                self.kill()
+                return
+            if header.get("op") != "done" or not isinstance(header.get("id"), int):
+                self.kill()
+                return
+            exit_info = header.get("exit")
+            self.exits[header["id"]] = exit_info if isinstance(exit_info, dict) else {}
 
     def kill(self) -> None:
         """End every process of this submission. Safe to call twice."""
@@ -391,14 +409,15 @@ _STATUS = re.compile(r"^[1-5][0-9][0-9](?: [^\r\n]{0,200})?$")
 class CheckChannel:
     """The requests of one check, served by a fresh fork of the loaded app."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox, check_id: int) -> None:
         self.sandbox = sandbox
+        self.id = check_id
         limits = sandbox.limits
         self.limits = limits
         mine, theirs = socket.socketpair()
         out_r, out_w = os.pipe()
         try:
-            send_frame(sandbox.ctrl, {"op": "check"}, fds=[theirs.fileno(), out_w])
+            send_frame(sandbox.ctrl, {"op": "check", "id": check_id}, fds=[theirs.fileno(), out_w])
         except OSError:
             mine.close()
             os.close(out_r)
@@ -414,7 +433,6 @@ class CheckChannel:
         self.reader.drains[out_r] = self.output.feed
         self.deadline = time.monotonic() + limits.check_timeout_s
         self.closed = False
-        sandbox.pending_done += 1
 
     def request(self, environ: dict[str, str], body: bytes, what: str) -> tuple[dict[str, Any], bytes]:
         """Send one request; return the validated reply header and the body."""
@@ -449,8 +467,9 @@ class CheckChannel:
         self.closed = True
         self.sock.close()
         reason = "it exited or crashed"
-        if self.sandbox.read_done(timeout=2.0) and self.sandbox.last_exit:
-            sig, code = self.sandbox.last_exit.get("signal"), self.sandbox.last_exit.get("code")
+        exit_info = self.sandbox.exit_of(self.id, timeout=2.0)
+        if exit_info:
+            sig, code = exit_info.get("signal"), exit_info.get("code")
             if sig == "SIGKILL":
                 reason = (f"it was killed ({sig}), most likely for using more than {self.limits.memory_mb} MB "
                           "of memory")
