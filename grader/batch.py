@@ -509,8 +509,8 @@ def run_batch(submissions: Path, exercises: list[Exercise], out_dir: Path, *, wo
             progress.advance(row)
     except KeyboardInterrupt:
         raise BatchInterrupted(
-            f"stopped: {graded} of {len(todo)} submissions graded in this run, {graded + skipped} in all; "
-            f"each is saved in {journal.path}",
+            f"stopped after grading {graded} of the {len(todo)} submissions left; {graded + skipped} of "
+            f"{len(layout.jobs)} are done and saved in {journal.path}",
             tip="run the same command again to resume; what is finished and unchanged is not graded again",
         ) from None
     finally:
