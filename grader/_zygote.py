@@ -698,12 +698,12 @@ def _serve_pipelined(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdi
     running: dict[int, Any] = {}
     reader = FrameReader(ctrl, max_body=1024)
     while True:
-        ready, _, _ = select.select([ctrl, wake_r], [], [])
+        ready, _, _ = select.select([ctrl.fileno(), wake_r], [], [])
         if wake_r in ready:
             with contextlib.suppress(OSError):
                 os.read(wake_r, 4096)
             _report_finished(ctrl, running)
-        if ctrl not in ready:
+        if ctrl.fileno() not in ready:
             continue
         try:
             header, _ = reader.read(deadline=time.monotonic() + 5)

@@ -20,9 +20,11 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__, ci
+from .batch import read_roster, run_batch
 from .bundle import build_bundle
 from .errors import GraderError, IsolationError
 from .grading import Grader
+from .progress import progress_for
 from .render import DEFAULT_FORMATS, RENDERERS, write_reports
 from .results import Report, Status
 from .sandbox import PROTECTIONS
@@ -178,6 +180,45 @@ def _exit_below(report: Report, min_score: float | None) -> None:
     if min_score is not None and report.score < min_score:
         click.echo(f"score {report.score:g} is below --min-score {min_score:g}", err=True)
         sys.exit(EXIT_BELOW_MIN)
+
+
+@cli.command(epilog=EXIT_CODES_HELP + "  130  interrupted (Ctrl-C); run the same command again to resume\n")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--exercise", "slugs", multiple=True, required=True,
+              help="Exercise slug or folder; repeat for several (then SUBMISSIONS/<student>/<slug>/).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for the reports, summary.json, grades.csv and index.html.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes, each with its own sandbox zygote.  [default: CPU count]")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="CSV with a `student` (or `github_username`) column; other columns are kept in grades.csv.")
+@click.option("--force", is_flag=True, help="Grade everything again, even what is journaled and unchanged.")
+@exercises_option
+@isolation_options
+def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int | None, roster: Path | None,
+          force: bool, exercises_dir: Path, require_isolation: str) -> None:
+    """Grade a class: every submission in SUBMISSIONS against each --exercise, in parallel and resumably.
+
+    \b
+    Layouts:
+      one exercise:   SUBMISSIONS/<student>.py  or  SUBMISSIONS/<student>/
+                      (cloned GitHub Classroom repos <assignment>-<username>/ work as is)
+      several:        SUBMISSIONS/<student>/<slug>/
+    Writes OUT/<student>/<slug>/report.json|html, OUT/summary.json, OUT/grades.csv, OUT/index.html.
+    """
+    exercises = list({ex.slug: ex for ex in (load_exercise(s, exercises_dir) for s in slugs)}.values())
+    class_roster = read_roster(roster) if roster is not None else None
+    n = workers or os.cpu_count() or 1
+    result = run_batch(submissions, exercises, out_dir, workers=n, roster=class_roster, force=force,
+                       progress=progress_for(), require_full_isolation=require_isolation == "full")
+    for name in result.layout.ignored:
+        click.echo(f"note: ignored {submissions / name} (not a submission in this layout)", err=True)
+    click.echo(f"{len(result.layout.students)} students, {result.graded} graded now, {result.skipped} unchanged")
+    for path in result.outputs:
+        click.echo(f"  wrote {path}")
+    if result.faults:
+        raise GraderError(f"{result.faults} submissions could not be graded because the grader failed on them "
+                          "(listed in the class report)", tip="run the same command again to retry them")
 
 
 _SYMBOL = {Status.PASSED: ("✓", "green"), Status.FAILED: ("✗", "red"), Status.ERROR: ("!", "red"),

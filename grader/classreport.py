@@ -1,0 +1,244 @@
+"""The class-level outputs of a batch: summary.json, grades.csv and index.html, built from summary rows only.
+
+Everything here is a pure function of (exercises, layout, rows, roster) except the ``run`` block (timestamps,
+durations, how many were graded this time), which is kept apart so a test can blank it: the same inputs give
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import statistics
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from .render import write_atomic
+from .render.html import _number
+from .spec import Exercise
+
+if TYPE_CHECKING:
+    from .batch import Layout, Roster, Row
+
+SUMMARY_SCHEMA_VERSION = 1
+_HIST_W, _HIST_H, _BAR_GAP = 560, 150, 4
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def _median(values: list[float]) -> float | None:
+    return round(float(statistics.median(values)), 4) if values else None
+
+
+def histogram(scores: Iterable[float], max_score: float) -> list[dict[str, Any]]:
+    """One bin per whole point up to 20 points, otherwise ten equal bins; the top bin includes full marks."""
+    scores = list(scores)
+    whole = max_score <= 20 and float(max_score).is_integer()
+    edges = [float(i) for i in range(int(max_score) + 1)] if whole else [max_score * i / 10 for i in range(11)]
+    if whole:
+        bins: list[dict[str, Any]] = [{"label": _number(e), "from": e, "to": e, "count": 0} for e in edges]
+        for s in scores:
+            bins[min(len(bins) - 1, max(0, int(s)))]["count"] += 1
+        return bins
+    bins = [{"label": f"{_number(a)}–{_number(b)}", "from": a, "to": b, "count": 0}
+            for a, b in zip(edges, edges[1:], strict=False)]
+    for s in scores:
+        i = int(10 * s / max_score) if max_score > 0 else 0
+        bins[min(9, max(0, i))]["count"] += 1
+    return bins
+
+
+def _exercise_summary(ex: Exercise, rows: list[Row]) -> dict[str, Any]:
+    graded = [r for r in rows if r["status"] != "fault"]
+    scores = [float(r["score"]) for r in graded]
+    checks = []
+    for c in ex.checks:
+        counts = {s: 0 for s in ("passed", "failed", "error", "timeout")}
+        for r in graded:
+            status = r["checks"].get(c.id)
+            if status in counts:
+                counts[status] += 1
+        checks.append({"id": c.id, "title": c.title, "points": c.points, **counts,
+                       "pass_rate": round(counts["passed"] / len(graded), 4) if graded else None})
+    students = [{"student": r["student"], "status": r["status"], "score": r["score"],
+                 "message": r["message"], "checks": dict(sorted(r["checks"].items())),
+                 "report": f"{r['student']}/{ex.slug}/report.html" if r["status"] != "fault" else None}
+                for r in sorted(rows, key=lambda r: r["student"])]
+    timeouts = [{"student": r["student"], "checks": sorted(k for k, v in r["checks"].items() if v == "timeout")}
+                for r in graded if "timeout" in r["checks"].values()]
+    crashed = [{"student": r["student"], "checks": sorted(k for k, v in r["checks"].items() if v == "error")}
+               for r in graded if r["status"] == "graded" and "error" in r["checks"].values()]
+    return {
+        "slug": ex.slug, "title": ex.title, "version": ex.version, "max_score": ex.max_score,
+        "counts": {"submissions": len(rows), "graded": sum(r["status"] == "graded" for r in rows),
+                   "error": sum(r["status"] == "error" for r in rows),
+                   "fault": sum(r["status"] == "fault" for r in rows),
+                   "full_marks": sum(s == ex.max_score for s in scores),
+                   "with_timeouts": len(timeouts), "with_check_errors": len(crashed)},
+        "score": {"mean": _mean(scores), "median": _median(scores),
+                  "min": min(scores) if scores else None, "max": max(scores) if scores else None},
+        "histogram": histogram(scores, ex.max_score),
+        "checks": checks,
+        "errors": [{"student": r["student"], "message": r["message"]} for r in graded if r["status"] == "error"],
+        "faults": [{"student": r["student"], "message": r["message"]} for r in rows if r["status"] == "fault"],
+        "timeouts": timeouts,
+        "check_errors": crashed,
+        "students": students,
+    }
+
+
+def build_summary(exercises: list[Exercise], layout: Layout, rows: dict[tuple[str, str], Row],
+                  roster: Roster | None, run: dict[str, Any]) -> dict[str, Any]:
+    submitted = set(layout.students)
+    on_roster = [roster.student(r) for r in roster.rows] if roster else []
+    everyone = sorted(submitted | {s for s in on_roster if s})
+    students = []
+    for name in everyone:
+        scores = {ex.slug: _score(rows.get((name, ex.slug))) for ex in exercises}
+        present = [s for s in scores.values() if s is not None]
+        errors = [ex.slug for ex in exercises if rows.get((name, ex.slug), {}).get("status") == "error"]
+        students.append({"student": name, "submitted": name in submitted, "errors": errors,
+                         "on_roster": (name in on_roster) if roster else None,
+                         "scores": scores, "total": round(sum(present), 4) if present else None})
+    return {
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "exercises": [_exercise_summary(ex, [r for (_, slug), r in sorted(rows.items()) if slug == ex.slug])
+                      for ex in exercises],
+        "students": students,
+        "roster": {"path": roster.path.name, "key": roster.key,
+                   "missing": sorted(s for s in on_roster if s and s not in submitted),
+                   "not_on_roster": sorted(submitted - set(on_roster))} if roster else None,
+        "layout": {"kind": layout.kind, "prefix": layout.prefix, "ignored": layout.ignored},
+        # Everything that changes from run to run lives here and only here.
+        "run": run,
+    }
+
+
+def _score(row: Row | None) -> float | None:
+    return None if row is None or row["status"] == "fault" else float(row["score"])
+
+
+def grades_csv(summary: dict[str, Any], roster: Roster | None) -> str:
+    """One row per student: the roster's columns (if any), a column per exercise, total, and a note."""
+    slugs = [e["slug"] for e in summary["exercises"]]
+    by_name = {s["student"]: s for s in summary["students"]}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if roster is None:
+        writer.writerow(["student", *slugs, "total", "note"])
+        for s in summary["students"]:
+            writer.writerow([s["student"], *_cells(s, slugs), _note(s, slugs, roster=False)])
+        return out.getvalue()
+    writer.writerow([*roster.columns, *slugs, "total", "note"])
+    seen = set()
+    for row in roster.rows:
+        name = roster.student(row)
+        seen.add(name)
+        s = by_name.get(name) if name else None
+        cells = _cells(s, slugs) if s else [""] * (len(slugs) + 1)
+        note = _note(s, slugs, roster=True) if s else "no submission"
+        writer.writerow([row.get(c, "") for c in roster.columns] + cells + [note])
+    for s in summary["students"]:
+        if s["student"] not in seen:
+            first = [s["student"] if c == roster.key else "" for c in roster.columns]
+            writer.writerow(first + _cells(s, slugs) + [_note(s, slugs, roster=True)])
+    return out.getvalue()
+
+
+def _cells(s: dict[str, Any], slugs: list[str]) -> list[str]:
+    vals = [s["scores"][slug] for slug in slugs]
+    total = s["total"]
+    return [("" if v is None else _number(v)) for v in vals] + ["" if total is None else _number(total)]
+
+
+def _note(s: dict[str, Any], slugs: list[str], *, roster: bool) -> str:
+    notes = []
+    if roster and s["on_roster"] is False:
+        notes.append("not on roster")
+    if not s["submitted"]:
+        notes.append("no submission")
+    else:
+        missing = [slug for slug in slugs if s["scores"][slug] is None]
+        if missing:
+            notes.append("missing or not graded: " + " ".join(missing))
+        if s["errors"]:
+            notes.append("did not load: " + " ".join(s["errors"]))
+    return "; ".join(notes)
+
+
+# ----------------------------------------------------------------------------- index.html
+
+_SORT_JS = """\
+document.querySelectorAll("table.sortable th button").forEach(function (b) {
+  b.addEventListener("click", function () {
+    var th = b.parentNode, table = th.closest("table"), body = table.tBodies[0];
+    var i = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var asc = th.getAttribute("aria-sort") !== "ascending";
+    table.querySelectorAll("th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (x, y) {
+      var a = x.cells[i].dataset.sort, c = y.cells[i].dataset.sort;
+      var na = parseFloat(a), nc = parseFloat(c);
+      var r = (!isNaN(na) && !isNaN(nc)) ? na - nc : a.localeCompare(c);
+      return asc ? r : -r;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  });
+});
+"""
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("grader", "templates"), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["number"] = _number
+    return env
+
+
+def _histogram_bars(bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    top = max([b["count"] for b in bins] + [1])
+    width = (_HIST_W - 40) / max(1, len(bins))
+    bars = []
+    for i, b in enumerate(bins):
+        h = round((_HIST_H - 40) * b["count"] / top, 1)
+        bars.append({**b, "x": round(30 + i * width + _BAR_GAP / 2, 1), "w": round(width - _BAR_GAP, 1),
+                     "y": round(_HIST_H - 20 - h, 1), "h": h, "cx": round(30 + (i + .5) * width, 1)})
+    return bars
+
+
+def render_class_html(summary: dict[str, Any]) -> str:
+    """The class report: per exercise a histogram and check pass rates (inline SVG), then a student table."""
+    script_hash = base64.b64encode(hashlib.sha256(_SORT_JS.encode()).digest()).decode()
+    context = {
+        "summary": summary,
+        "exercises": [{**e, "bars": _histogram_bars(e["histogram"])} for e in summary["exercises"]],
+        "by_student": {e["slug"]: {r["student"]: r for r in e["students"]} for e in summary["exercises"]},
+        "hist": {"w": _HIST_W, "h": _HIST_H},
+        "script": _SORT_JS,
+        "script_hash": f"sha256-{script_hash}",
+    }
+    return _environment().get_template("class.html.j2").render(context)
+
+
+def write_class_outputs(out_dir: Path, exercises: list[Exercise], layout: Layout,
+                        rows: dict[tuple[str, str], Row], roster: Roster | None, run: dict[str, Any]) -> list[Path]:
+    summary = build_summary(exercises, layout, rows, roster, run)
+    outputs = {
+        out_dir / "summary.json": json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
+        out_dir / "grades.csv": grades_csv(summary, roster),
+        out_dir / "index.html": render_class_html(summary),
+    }
+    for path, text in outputs.items():
+        write_atomic(path, text)
+    return list(outputs)
