@@ -354,6 +354,11 @@ def _make_private_root(files: list[tuple[str, bytes]], base: str, binds: dict[st
                        limits: dict[str, Any], sandbox_uid: int) -> None:
     lx.mount(None, "/", None, lx.MS_REC | lx.MS_PRIVATE)
     lx.mount("tmpfs", base, "tmpfs", lx.MS_NOSUID | lx.MS_NODEV, "size=1m,mode=755")
+    for d in ("proc", "dev", "tmp", ".old"):
+        os.makedirs(os.path.join(base, d), exist_ok=True)
+    # /tmp first: a Python installed under /tmp (a CI checkout's virtualenv) is bound on top of it, not hidden.
+    lx.mount("tmpfs", base + "/tmp", "tmpfs", lx.MS_NOSUID | lx.MS_NODEV,
+             f"size={int(limits['disk_mb'])}m,mode=1777")
     for link in binds["links"]:
         os.symlink(os.readlink(link), base + link)
     ro = lx.MS_BIND | lx.MS_REMOUNT | lx.MS_RDONLY | lx.MS_NOSUID | lx.MS_NODEV
@@ -362,11 +367,7 @@ def _make_private_root(files: list[tuple[str, bytes]], base: str, binds: dict[st
         os.makedirs(target, exist_ok=True)
         lx.mount(path, target, None, lx.MS_BIND | lx.MS_REC)
         lx.mount(None, target, None, ro)
-    for d in ("proc", "dev", "tmp", ".old"):
-        os.makedirs(os.path.join(base, d), exist_ok=True)
     lx.mount("proc", base + "/proc", "proc", lx.MS_NOSUID | lx.MS_NODEV | lx.MS_NOEXEC)
-    lx.mount("tmpfs", base + "/tmp", "tmpfs", lx.MS_NOSUID | lx.MS_NODEV,
-             f"size={int(limits['disk_mb'])}m,mode=1777")
     for dev in ("null", "zero", "full", "random", "urandom"):
         node = f"{base}/dev/{dev}"
         open(node, "w").close()

@@ -4,7 +4,7 @@ The parent process finds the submissions, decides what still needs grading, and 
 submissions) jobs to an :class:`Executor`. Workers grade a chunk in one pytest session (``grade_many``), write
 each report themselves and send back only a small summary row, so the parent's memory does not grow with the
 reports. The parent journals every row (append-only JSONL, fsync'd) as it arrives: a rerun skips what is
-journaled and unchanged, and ``kill -9`` at any moment loses at most the chunks that were still running.
+journaled and unchanged, and ``kill -9`` at any moment loses only the submissions still being graded.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import signal
 import sys
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,7 +41,7 @@ from .spec import Exercise
 
 JOURNAL_NAME = "journal.jsonl"
 OUTPUT_NAMES = ("summary.json", "grades.csv", "index.html", JOURNAL_NAME)
-MAX_CHUNK = 16  # big enough to amortize a pytest session (~0.2 s), small enough to lose little on kill -9
+MAX_CHUNK = 16  # big enough to amortize a pytest session (~0.2 s), small enough to spread the load
 LAYOUT_TIP = ("lay out one exercise as SUBMISSIONS/<student>.py or SUBMISSIONS/<student>/ (GitHub Classroom "
               "clones `<assignment>-<username>/` work as is), and several as SUBMISSIONS/<student>/<slug>/")
 ROSTER_KEYS = ("student", "github_username", "username")
@@ -269,38 +269,50 @@ def _unreadable_report(grader: Grader, ex: Exercise, job: Job, reason: str) -> R
     return build_report(ex, run, grader.isolation(ex), grader.zygote.versions)
 
 
-def grade_chunk(grader: Grader, chunk: Chunk, out_dir: Path) -> list[Row]:
-    """Grade a chunk in one pytest session, write each report, return the rows. Never raises for one student."""
+def grade_chunk(grader: Grader, chunk: Chunk, out_dir: Path, emit: Callable[[Row], None] | None = None) -> list[Row]:
+    """Grade a chunk in one pytest session, writing each report the moment its submission is done.
+
+    Each row goes to ``emit`` as soon as its report is written (so the parent can journal it before the chunk
+    ends); rows are returned instead when there is no ``emit``. Never raises for one student.
+    """
     ex = chunk.exercise
-    reports: dict[str, Report] = {}
+    rows: list[Row] = []
+    send = emit if emit is not None else rows.append
+    jobs = {job.student: job for job in chunk.jobs}
+    sent: set[str] = set()
+
+    def save(student: str, report: Report) -> None:
+        job = jobs[student]
+        folder = report_dir(out_dir, job)
+        for stale in folder.glob(".*.tmp"):  # left by a worker killed mid-write
+            stale.unlink(missing_ok=True)
+        write_reports(report, folder)
+        sent.add(student)
+        send(summary_row(job, ex.version, report))
+
     subs: dict[str, Path | Submission] = {}  # read here, so one unreadable folder costs only its own report
     for job in chunk.jobs:
         try:
             subs[job.student] = read_submission(job.path, ex.entry)
         except (OSError, GraderError) as exc:
-            reports[job.student] = _unreadable_report(grader, ex, job, getattr(exc, "strerror", None) or str(exc))
+            save(job.student, _unreadable_report(grader, ex, job, getattr(exc, "strerror", None) or str(exc)))
     try:
         if subs:
-            reports.update(grader.grade_many(ex, subs))
+            grader.grade_many(ex, subs, on_report=save)
     except IsolationError:
         raise  # the whole batch was asked for isolation this machine lacks: stop, do not blame anyone
     except Exception as exc:  # a grader fault must not cost the rest of the class their grades
         grader.close()  # the zygote may be gone; the next call starts a fresh one
-        if len(chunk.jobs) > 1:  # find the one submission behind it by grading each on its own
-            return [row for job in chunk.jobs for row in grade_chunk(grader, Chunk(ex, (job,)), out_dir)]
+        left = [job for job in chunk.jobs if job.student not in sent]
+        if len(left) > 1:  # find the one submission behind it by grading each on its own
+            for job in left:
+                rows += grade_chunk(grader, Chunk(ex, (job,)), out_dir, emit)
+            return rows
         why = f"the grader failed on this submission (not the student's fault): {type(exc).__name__}: {exc}"
-        return [fault_row(chunk.jobs[0], ex.version, why)]
-    rows = []
-    for job in chunk.jobs:
-        report = reports.get(job.student)
-        if report is None:
-            rows.append(fault_row(job, ex.version, "the grader returned no report for this submission"))
-            continue
-        folder = report_dir(out_dir, job)
-        for stale in folder.glob(".*.tmp"):  # left by a worker killed mid-write
-            stale.unlink(missing_ok=True)
-        write_reports(report, folder)
-        rows.append(summary_row(job, ex.version, report))
+        rows += [fault_row(job, ex.version, why) for job in left]
+        return rows
+    rows += [fault_row(job, ex.version, "the grader returned no report for this submission")
+             for job in chunk.jobs if job.student not in sent]
     return rows
 
 
@@ -316,7 +328,7 @@ class Executor(Protocol):
     """Where chunks are graded. The local process pool is one; a distributed engine would be another."""
 
     def run(self, chunks: list[Chunk]) -> Iterator[Row]:
-        """Grade every chunk, yielding each job's row as its chunk finishes (any order)."""
+        """Grade every chunk, yielding each job's row as soon as that job is graded (any order)."""
         ...
 
 
@@ -350,8 +362,12 @@ def _worker_main(tasks: Any, results: Any, options: _WorkerOptions) -> None:
         while (item := tasks.get()) is not None:
             chunk_id, chunk = item
             results.put(("start", chunk_id, os.getpid()))
+
+            def emit(row: Row, chunk_id: int = chunk_id) -> None:
+                results.put(("row", chunk_id, row))
+
             try:
-                rows = grade_chunk(grader, chunk, options.out_dir)
+                rows = grade_chunk(grader, chunk, options.out_dir, emit=emit)
             except GraderError as exc:
                 results.put(("error", chunk_id, (exc.message, exc.tip)))
                 continue
@@ -385,15 +401,19 @@ class LocalPool:
             tasks.put(None)
         running: dict[int, int] = {}  # worker pid -> chunk id
         pending = set(range(len(chunks)))
+        streamed: dict[int, set[str]] = {}  # chunk id -> students whose rows already arrived
         try:
             while pending:
                 try:
                     kind, chunk_id, payload = results.get(timeout=0.5)
                 except queue.Empty:
-                    yield from self._reap(procs, running, pending, chunks, tasks, results)
+                    yield from self._reap(procs, running, pending, chunks, tasks, results, streamed)
                     continue
                 if kind == "start":
                     running[payload] = chunk_id
+                elif kind == "row":
+                    streamed.setdefault(chunk_id, set()).add(payload["student"])
+                    yield payload
                 elif kind == "error":
                     message, tip = payload
                     raise GraderError(message, tip=tip)
@@ -412,7 +432,7 @@ class LocalPool:
                     p.join()
 
     def _reap(self, procs: list[Any], running: dict[int, int], pending: set[int], chunks: list[Chunk],
-              tasks: Any, results: Any) -> Iterator[Row]:
+              tasks: Any, results: Any, streamed: dict[int, set[str]]) -> Iterator[Row]:
         """A worker that died (a grader crash) costs only its chunk, reported as faults; a new worker replaces it."""
         for i, p in enumerate(procs):
             if p.is_alive() or p.exitcode == 0:
@@ -422,14 +442,17 @@ class LocalPool:
                 pending.discard(chunk_id)
                 ex = chunks[chunk_id].exercise
                 why = f"a grading worker crashed (exit code {p.exitcode}); run the batch again to retry"
-                yield from (fault_row(job, ex.version, why) for job in chunks[chunk_id].jobs)
+                done = streamed.get(chunk_id, set())
+                yield from (fault_row(job, ex.version, why) for job in chunks[chunk_id].jobs
+                            if job.student not in done)
             if pending:
                 procs[i] = self._start(tasks, results)
                 tasks.put(None)
 
 
 def chunked(jobs: list[Job], exercises: dict[str, Exercise], workers: int) -> list[Chunk]:
-    """Chunks per exercise: a few per worker so the load spreads, at most MAX_CHUNK to bound what kill -9 loses."""
+    """Chunks per exercise: a few per worker so the load spreads (each report is saved as it finishes, so the
+    size only trades pytest start-up against balance)."""
     chunks = []
     for slug, ex in exercises.items():
         mine = [j for j in jobs if j.slug == slug]

@@ -6,11 +6,12 @@ is paid once per session, not once per submission.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import IsolationError
 from .results import Isolation, Report
-from .runner import run_checks
+from .runner import SubmissionRun, run_checks
 from .sandbox import SandboxError, Submission, Zygote, read_submission
 from .scoring import build_report
 from .spec import Exercise
@@ -41,18 +42,35 @@ class Grader:
         return self.grade_many(exercise, {"submission": submission}, visible_only=visible_only)["submission"]
 
     def grade_many(self, exercise: Exercise, submissions: dict[str, Path | Submission], *,
-                   visible_only: bool = False) -> dict[str, Report]:
-        """Grade several submissions of one exercise in one pytest session (keys are yours)."""
+                   visible_only: bool = False,
+                   on_report: Callable[[str, Report], None] | None = None) -> dict[str, Report]:
+        """Grade several submissions of one exercise in one pytest session (keys are yours).
+
+        ``on_report(key, report)`` is called as each submission finishes, before the session ends, so a batch
+        can save every report the moment it exists.
+        """
         subs = {k: s if isinstance(s, Submission) else read_submission(s, exercise.entry)
                 for k, s in submissions.items()}
         isolation = self.isolation(exercise)
         checks = exercise.visible_checks() if visible_only else exercise.checks
-        runs = run_checks(exercise, subs, self.zygote, tests=[c.test for c in checks] if visible_only else None)
+        reports: dict[str, Report] = {}
+
+        def done(key: str, run: SubmissionRun) -> None:
+            if run.fault:
+                return  # the grader's failure, raised below: no report may blame the student for it
+            reports[key] = build_report(exercise, run, isolation, self.zygote.versions, checks=checks)
+            if on_report is not None:
+                on_report(key, reports[key])
+
+        runs = run_checks(exercise, subs, self.zygote, tests=[c.test for c in checks] if visible_only else None,
+                          on_done=done)
         faults = [run.fault for run in runs.values() if run.fault]
         if faults:
             raise SandboxError(faults[0], tip="run `grader doctor` to see what isolation this machine allows")
-        return {k: build_report(exercise, run, isolation, self.zygote.versions, checks=checks)
-                for k, run in runs.items()}
+        for key, run in runs.items():
+            if key not in reports:  # no test ran for it (an exercise with no checks to run)
+                done(key, run)
+        return {k: reports[k] for k in runs}
 
     def close(self) -> None:
         if self._zygote is not None:

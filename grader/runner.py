@@ -14,7 +14,7 @@ import io
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,12 +120,50 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, 
 class GraderPlugin:
     """The pytest plugin that joins hidden checks to sandboxed submissions."""
 
-    def __init__(self, exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote) -> None:
+    def __init__(self, exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote, reporter: JSONReport,
+                 on_done: Callable[[str, SubmissionRun], None] | None = None) -> None:
         self.exercise = exercise
         self.zygote = zygote
+        self.reporter = reporter
+        self.on_done = on_done
         self.runs = {key: SubmissionRun(sub) for key, sub in submissions.items()}
         self._outputs: dict[str, str] = {}
         self._verdicts: dict[str, tuple[str, str]] = {}
+        self._remaining: dict[str, int] = {}  # tests not yet finished, per submission
+        self.callback_error: Exception | None = None
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            key = _submission_of(item)
+            if key is not None:
+                self._remaining[key] = self._remaining.get(key, 0) + 1
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Each test's outcome, as pytest-json-report recorded it, the moment the test ends; and each
+        submission's run the moment its last test ends, so a batch can save it before the session is over."""
+        if report.when != "teardown":
+            return
+        test = self.reporter._json_tests.get(report.nodeid)  # the entry pytest-json-report just completed
+        meta = ((test or {}).get("metadata") or {}).get("grader")
+        if not meta or meta.get("submission") not in self.runs:
+            return
+        key = meta["submission"]
+        duration = sum(float(test.get(phase, {}).get("duration", 0.0)) for phase in ("setup", "call", "teardown"))
+        self.runs[key].cases.append(CaseResult(test=meta["test"], status=meta["status"], message=meta["message"],
+                                               duration_s=duration, output=meta.get("output", ""),
+                                               case=meta.get("case", "")))
+        self._remaining[key] -= 1
+        if self._remaining[key] == 0:
+            self._notify(key)
+
+    def _notify(self, key: str) -> None:
+        if self.on_done is None:
+            return
+        try:
+            self.on_done(key, self.runs[key])
+        except Exception as exc:  # raised again after the session: pytest would call it an internal error
+            self.callback_error = self.callback_error or exc
 
     # -- parametrize every check over the submissions, grouped by submission (session scope)
 
@@ -176,7 +214,7 @@ class GraderPlugin:
             return {}
         status, message = self._verdicts.get(item.nodeid, ("error", "the check did not run"))
         callspec = getattr(item, "callspec", None)
-        key = callspec.params.get("_frg_submission") if callspec else None
+        key = _submission_of(item)
         return {"grader": {"submission": key, "test": _test_id(item), "case": _case_id(callspec, key),
                            "status": status, "message": message[:_MESSAGE_LIMIT],
                            "output": self._outputs.pop(item.nodeid, "")}}
@@ -193,6 +231,12 @@ def _case_id(callspec: Any, key: str | None) -> str:
         if case.startswith(affix) and affix.endswith("-"):
             return case[len(affix):]
     return "" if case == key else case
+
+
+def _submission_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    key = callspec.params.get("_frg_submission") if callspec is not None else None
+    return key if isinstance(key, str) else None
 
 
 def _test_id(item: pytest.Item) -> str:
@@ -236,14 +280,18 @@ def _forget_modules_under(folder: Path) -> Iterator[None]:
 
 
 def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote, *,
-               tests: list[str] | None = None) -> dict[str, SubmissionRun]:
-    """Run the exercise's checks (or only ``tests``) against each submission; one pytest session."""
+               tests: list[str] | None = None,
+               on_done: Callable[[str, SubmissionRun], None] | None = None) -> dict[str, SubmissionRun]:
+    """Run the exercise's checks (or only ``tests``) against each submission; one pytest session.
+
+    ``on_done(key, run)`` is called as soon as each submission's last check has ended.
+    """
     files = check_files(exercise)
     if tests is not None:
         wanted = {t.split("::", 1)[0] for t in tests}
         files = [f for f in files if f.name in wanted]
-    plugin = GraderPlugin(exercise, submissions, zygote)
     reporter = JSONReport()
+    plugin = GraderPlugin(exercise, submissions, zygote, reporter, on_done)
     args = [
         *[str(f) for f in files],
         "-c", os.devnull, "--rootdir", str(exercise.checks_dir), "--import-mode=importlib",
@@ -259,13 +307,6 @@ def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Z
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise GraderError(f"pytest could not run the checks of {exercise.slug} (exit code {int(code)})",
                           tip=f"run `pytest {exercise.checks_dir}` to see why, or `grader validate {exercise.slug}`")
-    report = reporter.report or {}
-    for test in report.get("tests", []):
-        meta = (test.get("metadata") or {}).get("grader")
-        if not meta or meta.get("submission") not in plugin.runs:
-            continue
-        duration = sum(float(test.get(phase, {}).get("duration", 0.0)) for phase in ("setup", "call", "teardown"))
-        plugin.runs[meta["submission"]].cases.append(
-            CaseResult(test=meta["test"], status=meta["status"], message=meta["message"],
-                       duration_s=duration, output=meta.get("output", ""), case=meta.get("case", "")))
+    if plugin.callback_error is not None:
+        raise plugin.callback_error
     return plugin.runs

@@ -207,7 +207,7 @@ def describe_isolation(layers: dict[str, bool], probe: dict[str, Any], exercise_
 class Zygote:
     """A fresh interpreter that has imported Flask once and forks a sandbox per submission."""
 
-    def __init__(self, *, disabled: set[str] | None = None) -> None:
+    def __init__(self, *, disabled: set[str] | None = None, python: str | None = None) -> None:
         if disabled is None:
             disabled = {x.strip() for x in os.environ.get(DISABLE_ENV, "").split(",") if x.strip()}
         parent, child = socket.socketpair()
@@ -215,7 +215,7 @@ class Zygote:
         debug = os.environ.get("FRG_DEBUG_ZYGOTE") == "1"
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-m", "grader._zygote", str(child.fileno())],
+                [python or sys.executable, "-I", "-m", "grader._zygote", str(child.fileno())],
                 pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=None if debug else subprocess.DEVNULL, start_new_session=True, close_fds=True,
             )

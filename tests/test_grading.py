@@ -158,3 +158,28 @@ def test_visible_only_runs_visible_checks(probe, grader_session: Grader) -> None
     report = grader_session.grade(probe, PROBE / "solution", visible_only=True)
     assert [c.id for c in report.checks] == ["json-echo"]
     assert report.score == report.max_score == 2
+
+
+def test_each_report_arrives_as_its_submission_finishes(probe, grader_session: Grader, tmp_path: Path) -> None:
+    seen: list[tuple[str, float]] = []
+    started = {"at": 0.0}
+
+    def on_report(key: str, report: Report) -> None:
+        seen.append((key, time.monotonic()))
+
+    slow = variant(tmp_path, "slow", 'return {"field"', 'import time; time.sleep(0.7)\n    return {"field"')
+    started["at"] = time.monotonic()
+    reports = grader_session.grade_many(probe, {"first": PROBE / "solution", "slow": slow}, on_report=on_report)
+    ended = time.monotonic()
+    assert [k for k, _ in seen] == ["first", "slow"]
+    # The first report existed while the second submission was still being graded (its checks take > 2 s).
+    assert ended - seen[0][1] > 1.5
+    assert reports["first"].score == probe.max_score
+
+
+def test_a_failing_report_callback_surfaces_after_the_session(probe, grader_session: Grader) -> None:
+    def on_report(key: str, report: Report) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        grader_session.grade_many(probe, {"a": PROBE / "solution"}, on_report=on_report)

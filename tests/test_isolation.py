@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -529,3 +531,31 @@ def test_one_hostile_submission_never_changes_another_score(grader_session: Grad
         else:
             assert report.score == probe.max_score - 1, (key, [(c.id, c.message) for c in report.checks
                                                                if c.status is not Status.PASSED])
+
+
+def test_a_python_installed_under_tmp_stays_visible(probe, tmp_path_factory) -> None:
+    """CI checkouts often live under /tmp: the sandbox's own /tmp must not hide their virtualenv."""
+    import venv
+
+    where = Path(tempfile.mkdtemp(prefix="frg-venv-", dir="/tmp"))
+    try:
+        venv.EnvBuilder(system_site_packages=True, with_pip=False, symlinks=True).create(where)
+        site = next(where.glob("lib/python3*/site-packages"))
+        # The grader and Flask come from this checkout and the current environment.
+        import sysconfig
+
+        (site / "frg_parent.pth").write_text(f"{ROOT}\n{sysconfig.get_paths()['purelib']}\n")
+        (site / "frg_lazy_module.py").write_text("VALUE = 'seen'\n")
+        source = ATTACK_APP.format(imports="", body="    import frg_lazy_module\n    return frg_lazy_module.VALUE")
+        with Zygote(python=str(where / "bin" / "python")) as zygote:
+            sub = Submission(Path("lazy"), (("app.py", source.encode()),), "0" * 64)
+            sandbox = zygote.spawn(sub, probe)
+            try:
+                assert sandbox.wait_loaded().ok
+                channel = sandbox.start_check()
+                assert SandboxClient(channel).get("/attack").get_json() == "seen"
+                channel.finish()
+            finally:
+                sandbox.kill()
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
