@@ -10,6 +10,7 @@ Exit codes (the same in every mode):
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from .grading import Grader
 from .render import DEFAULT_FORMATS, RENDERERS, write_reports
 from .results import Report, Status
 from .spec import list_exercises, load_exercise
+from .validate import discover, format_validation, validate_exercise
 
 EXIT_OK, EXIT_GRADER_ERROR, EXIT_USAGE, EXIT_BELOW_MIN = 0, 1, 2, 3
 EXIT_CODES_HELP = """\b
@@ -165,6 +167,32 @@ def demo(out_dir: Path, exercises_dir: Path) -> None:
                 mark = "" if report.status.value == "graded" else f" ({report.message})"
                 click.echo(f"{ex.slug}/{name}: {report.score:g}/{report.max_score:g}{mark}")
     click.echo(f"reports written under {out_dir}/")
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("exercises", nargs=-1)
+@click.option("--runs", type=click.IntRange(2, 50), default=2, show_default=True,
+              help="Times the reference and the starter are graded to show the checks are deterministic.")
+@exercises_option
+def validate(exercises: tuple[str, ...], runs: int, exercises_dir: Path) -> None:
+    """Check EXERCISES (default: every exercise under --exercises) are fit to grade with.
+
+    The spec is valid, the reference scores full marks, the starter loads and does not, the checks are
+    deterministic, and every hidden check fails on the starter or on some mutant of the reference.
+    Exit 1 when any exercise has a problem.
+    """
+    refs = list(exercises) or discover(exercises_dir)
+    started = time.perf_counter()
+    problems: list[str] = []
+    with Grader() as grader:
+        for ref in refs:
+            result = validate_exercise(ref, grader, exercises_dir, runs=runs)
+            click.echo(format_validation(result))
+            problems += result.problems()
+    click.echo(f"validated {len(refs)} exercise(s) in {time.perf_counter() - started:.1f} s")
+    if problems:
+        raise GraderError(f"validate found {len(problems)} problem(s):\n  " + "\n  ".join(problems),
+                          tip="fix the exercise (or its checks) and run `grader validate` again")
 
 
 def main(argv: list[str] | None = None) -> None:
