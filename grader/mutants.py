@@ -64,7 +64,7 @@ def _other_status(code: int) -> int:
     return _OTHER_STATUS.get(code, 200 if code != 200 else 201)
 
 
-def _set_value(value: object) -> Change:
+def _set_value(value: int | str) -> Change:
     def change(node: ast.AST, parent: ast.AST) -> None:
         assert isinstance(node, ast.Constant)
         node.value = value
@@ -86,10 +86,9 @@ def _status_sites(node: ast.AST, parent: ast.AST, grand: ast.AST) -> Iterator[tu
     if code is None:
         return
     is_status = (
-        (isinstance(parent, ast.Tuple) and parent.elts.index(node) == 1)
-        or (isinstance(parent, ast.Call) and node in parent.args
-            and _call_name(parent) in ("make_response", "abort", "Response", "redirect")
-            and (parent.args.index(node) == 1 or _call_name(parent) == "abort"))
+        (isinstance(parent, ast.Tuple) and len(parent.elts) > 1 and parent.elts[1] is node)
+        or (isinstance(parent, ast.Call) and _call_name(parent) in ("make_response", "abort", "Response", "redirect")
+            and any(a is node and (i == 1 or _call_name(parent) == "abort") for i, a in enumerate(parent.args)))
         or (isinstance(parent, ast.keyword) and parent.arg in ("status", "status_code", "code"))
         or (isinstance(parent, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "status_code"
                                                    for t in parent.targets))
@@ -128,7 +127,7 @@ def _drop_dict_entry(position: int) -> Change:
 
 def _headers_dict_sites(node: ast.AST, parent: ast.AST, grand: ast.AST) -> Iterator[tuple[str, Change]]:
     """Entries of a headers dict: the third item of a returned tuple, or ``headers=``."""
-    is_headers = (isinstance(parent, ast.Tuple) and parent.elts.index(node) == 2) or (
+    is_headers = (isinstance(parent, ast.Tuple) and len(parent.elts) > 2 and parent.elts[2] is node) or (
         isinstance(parent, ast.keyword) and parent.arg == "headers")
     if isinstance(node, ast.Dict) and is_headers:
         for i, key in enumerate(node.keys):
