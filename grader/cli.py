@@ -23,6 +23,7 @@ from .errors import GraderError
 from .grading import Grader
 from .render import DEFAULT_FORMATS, RENDERERS, write_reports
 from .results import Report, Status
+from .scaffold import new_exercise
 from .spec import list_exercises, load_exercise
 from .validate import discover, format_validation, validate_exercise
 
@@ -193,6 +194,16 @@ def validate(exercises: tuple[str, ...], runs: int, exercises_dir: Path) -> None
     if problems:
         raise GraderError(f"validate found {len(problems)} problem(s):\n  " + "\n  ".join(problems),
                           tip="fix the exercise (or its checks) and run `grader validate` again")
+
+
+@cli.command()
+@click.argument("slug")
+@exercises_option
+def new(slug: str, exercises_dir: Path) -> None:
+    """Create the exercise SLUG under --exercises from a working template that passes `grader validate`."""
+    root = new_exercise(slug, exercises_dir)
+    click.echo(f"created {root}/: edit exercise.yaml, solution/, starter/, checks/ and examples/, then run "
+               f"`grader validate {root}`")
 
 
 def main(argv: list[str] | None = None) -> None:

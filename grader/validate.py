@@ -30,7 +30,7 @@ class Finding:
 
     name: str
     ok: bool
-    detail: str = ""
+    detail: str = ""  # one line per problem
 
 
 @dataclass
@@ -50,7 +50,12 @@ class ExerciseValidation:
         return all(f.ok for f in self.findings)
 
     def problems(self) -> list[str]:
-        return [f"{self.slug or self.ref}: {f.name}: {f.detail}" for f in self.findings if not f.ok]
+        return [f"{self.slug or self.ref}: {f.name}: {line}" for f in self.findings if not f.ok
+                for line in f.detail.splitlines()]
+
+
+def _one_line(exc: GraderError) -> str:
+    return exc.message + (f" (tip: {exc.tip})" if exc.tip else "")
 
 
 def discover(exercises_dir: Path) -> list[str]:
@@ -67,7 +72,7 @@ def validate_exercise(ref: str, grader: Grader, exercises_dir: Path = Path("exer
     try:
         ex = load_exercise(ref, exercises_dir)
     except GraderError as exc:
-        result.findings.append(Finding("spec valid", False, exc.format_message()))
+        result.findings.append(Finding("spec valid", False, _one_line(exc)))
         return result
     result.slug = ex.slug
     result.visibility = {c.id: c.visibility for c in ex.checks}
@@ -80,7 +85,7 @@ def validate_exercise(ref: str, grader: Grader, exercises_dir: Path = Path("exer
         else:
             _validate_flask(ex, grader, result, runs)
     except GraderError as exc:
-        result.findings.append(Finding("grading runs", False, exc.format_message()))
+        result.findings.append(Finding("grading runs", False, _one_line(exc)))
     result.duration_s = time.perf_counter() - started
     return result
 
@@ -149,7 +154,7 @@ def _validate_flask(ex: Exercise, grader: Grader, result: ExerciseValidation, ru
                 for cid in _statuses(reps[0]) if len({_statuses(r)[cid] for r in reps}) > 1]
     result.findings.append(Finding(
         "checks are deterministic", not unstable,
-        "; ".join(unstable) if unstable else f"reference and starter graded {runs} times each"))
+        "\n".join(unstable) if unstable else f"reference and starter graded {runs} times each"))
 
     # A mutant that does not load says nothing about any check: leave it out of the kill counts.
     loaded = {k: reports[k] for k in mutant_subs if reports[k].status is ReportStatus.GRADED}
@@ -165,7 +170,7 @@ def _validate_flask(ex: Exercise, grader: Grader, result: ExerciseValidation, ru
                          "it; it may be testing nothing")
     result.findings.append(Finding(
         "every hidden check can fail", not never,
-        "; ".join(never) if never else f"{len(loaded)} mutants graded"))
+        "\n".join(never) if never else f"{len(loaded)} mutants graded"))
 
 
 def format_validation(result: ExerciseValidation) -> str:
@@ -175,7 +180,7 @@ def format_validation(result: ExerciseValidation) -> str:
         mark = "✓" if f.ok else "✗"
         lines.append(f"  {mark} {f.name}" + (f" ({f.detail})" if f.ok and f.detail else ""))
         if not f.ok:
-            lines += [f"      {part.strip()}" for part in f.detail.split("; ")]
+            lines += [f"      {line}" for line in f.detail.splitlines()]
     if result.kills:
         width = max(len(c) for c in result.kills)
         for cid, killers in result.kills.items():
