@@ -17,6 +17,7 @@ from pathlib import Path
 from .errors import GraderError
 from .grading import Grader
 from .mutants import mutants
+from .quiz import load_key
 from .results import Report, ReportStatus, Status
 from .sandbox import Submission, read_submission
 from .spec import SPEC_NAMES, Exercise, load_exercise
@@ -37,6 +38,7 @@ class Finding:
 class ExerciseValidation:
     ref: str
     slug: str = ""
+    kind: str = "flask"
     findings: list[Finding] = field(default_factory=list)
     kills: dict[str, list[str]] = field(default_factory=dict)  # check id -> what made it fail
     visibility: dict[str, str] = field(default_factory=dict)  # check id -> visibility
@@ -74,14 +76,12 @@ def validate_exercise(ref: str, grader: Grader, exercises_dir: Path = Path("exer
     except GraderError as exc:
         result.findings.append(Finding("spec valid", False, _one_line(exc)))
         return result
-    result.slug = ex.slug
+    result.slug, result.kind = ex.slug, ex.kind
     result.visibility = {c.id: c.visibility for c in ex.checks}
     result.findings.append(Finding("spec valid", True))
     try:
         if ex.kind == "quiz":
-            from .quiz import validate_quiz  # the quiz kind has its own properties (the key, not mutants)
-
-            result.findings += validate_quiz(ex, grader)
+            result.findings += _validate_quiz(ex, grader, result)
         else:
             _validate_flask(ex, grader, result, runs)
     except GraderError as exc:
@@ -173,6 +173,26 @@ def _validate_flask(ex: Exercise, grader: Grader, result: ExerciseValidation, ru
         "\n".join(never) if never else f"{len(loaded)} mutants graded"))
 
 
+def _validate_quiz(ex: Exercise, grader: Grader, result: ExerciseValidation) -> list[Finding]:
+    """A quiz has no checks to mutate: its key must be complete, the solution full and the starter not."""
+    try:
+        load_key(ex)
+    except GraderError as exc:
+        return [Finding("answer key complete", False, _one_line(exc))]
+    findings = [Finding("answer key complete", True, f"{len(ex.questions)} questions")]
+    reports = grader.grade_many(ex, {"solution": ex.solution_dir, "starter": ex.starter_dir})
+    result.submissions = len(reports)
+    sol, start = reports["solution"], reports["starter"]
+    full = sol.status is ReportStatus.GRADED and sol.score == ex.max_score
+    findings.append(Finding("solution scores full marks", full,
+                            f"{sol.score:g}/{ex.max_score:g}" + ("" if full else f" ({sol.message or _failing(sol)})")))
+    ok = start.status is ReportStatus.GRADED and start.score < ex.max_score
+    findings.append(Finding("starter loads and does not score full", ok,
+                            f"{start.score:g}/{ex.max_score:g}" if ok else start.message or
+                            "the starter scores full marks: it holds the answers"))
+    return findings
+
+
 def format_validation(result: ExerciseValidation) -> str:
     """The per-exercise summary ``grader validate`` prints (plain text; the CLI adds no colour)."""
     lines = [f"{result.slug or result.ref}"]
@@ -191,6 +211,6 @@ def format_validation(result: ExerciseValidation) -> str:
             lines.append(f"      {cid:<{width}}  {result.visibility.get(cid, ''):<7}  failed by "
                          f"{' + '.join(who) or 'nothing'}" + (f"  [{shown}]" if shown else ""))
     extra = f", {result.unloadable_mutants} did not load (ignored)" if result.unloadable_mutants else ""
-    lines.append(f"  {result.mutants} mutants{extra}; {result.submissions} submissions graded in "
-                 f"{result.duration_s:.1f} s")
+    mutated = f"{result.mutants} mutants{extra}; " if result.kind == "flask" else ""
+    lines.append(f"  {mutated}{result.submissions} submissions graded in {result.duration_s:.1f} s")
     return "\n".join(lines)
