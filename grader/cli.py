@@ -21,6 +21,7 @@ import click
 from . import __version__
 from .errors import GraderError
 from .grading import Grader
+from .handout import write_handouts
 from .render import DEFAULT_FORMATS, RENDERERS, write_reports
 from .results import Report, Status
 from .scaffold import new_exercise
@@ -204,6 +205,20 @@ def new(slug: str, exercises_dir: Path) -> None:
     root = new_exercise(slug, exercises_dir)
     click.echo(f"created {root}/: edit exercise.yaml, solution/, starter/, checks/ and examples/, then run "
                f"`grader validate {root}`")
+
+
+@cli.command()
+@click.argument("exercises", nargs=-1)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("starters"),
+              show_default=True, help="Folder the handouts are written into, one folder per exercise.")
+@exercises_option
+def handout(exercises: tuple[str, ...], out_dir: Path, exercises_dir: Path) -> None:
+    """Write OUT/<slug>/ for students: the starter, a README, and only the visible checks.
+
+    With no EXERCISES, writes every exercise's handout and removes handouts of exercises that are gone.
+    """
+    for path in write_handouts(list(exercises), exercises_dir, out_dir):
+        click.echo(f"wrote {path}/")
 
 
 def main(argv: list[str] | None = None) -> None:
