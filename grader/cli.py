@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -24,11 +25,14 @@ from .batch import read_roster, run_batch
 from .bundle import build_bundle
 from .errors import GraderError, IsolationError
 from .grading import Grader
+from .handout import write_handouts
 from .progress import progress_for
 from .render import DEFAULT_FORMATS, RENDERERS, write_reports
 from .results import Report, Status
 from .sandbox import PROTECTIONS
+from .scaffold import new_exercise
 from .spec import list_exercises, load_exercise
+from .validate import discover, format_validation, validate_exercise
 
 EXIT_OK, EXIT_GRADER_ERROR, EXIT_USAGE, EXIT_BELOW_MIN = 0, 1, 2, 3
 EXIT_CODES_HELP = """\b
@@ -342,6 +346,56 @@ def demo(out_dir: Path, exercises_dir: Path) -> None:
                 mark = "" if report.status.value == "graded" else f" ({report.message})"
                 click.echo(f"{ex.slug}/{name}: {report.score:g}/{report.max_score:g}{mark}")
     click.echo(f"reports written under {out_dir}/")
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("exercises", nargs=-1)
+@click.option("--runs", type=click.IntRange(2, 50), default=2, show_default=True,
+              help="Times the reference and the starter are graded to show the checks are deterministic.")
+@exercises_option
+def validate(exercises: tuple[str, ...], runs: int, exercises_dir: Path) -> None:
+    """Check EXERCISES (default: every exercise under --exercises) are fit to grade with.
+
+    The spec is valid, the reference scores full marks, the starter loads and does not, the checks are
+    deterministic, and every hidden check fails on the starter or on some mutant of the reference.
+    Exit 1 when any exercise has a problem.
+    """
+    refs = list(exercises) or discover(exercises_dir)
+    started = time.perf_counter()
+    problems: list[str] = []
+    with Grader() as grader:
+        for ref in refs:
+            result = validate_exercise(ref, grader, exercises_dir, runs=runs)
+            click.echo(format_validation(result))
+            problems += result.problems()
+    click.echo(f"validated {len(refs)} exercise(s) in {time.perf_counter() - started:.1f} s")
+    if problems:
+        raise GraderError(f"validate found {len(problems)} problem(s):\n  " + "\n  ".join(problems),
+                          tip="fix the exercise (or its checks) and run `grader validate` again")
+
+
+@cli.command()
+@click.argument("slug")
+@exercises_option
+def new(slug: str, exercises_dir: Path) -> None:
+    """Create the exercise SLUG under --exercises from a working template that passes `grader validate`."""
+    root = new_exercise(slug, exercises_dir)
+    click.echo(f"created {root}/: edit exercise.yaml, solution/, starter/, checks/ and examples/, then run "
+               f"`grader validate {root}`")
+
+
+@cli.command()
+@click.argument("exercises", nargs=-1)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("starters"),
+              show_default=True, help="Folder the handouts are written into, one folder per exercise.")
+@exercises_option
+def handout(exercises: tuple[str, ...], out_dir: Path, exercises_dir: Path) -> None:
+    """Write OUT/<slug>/ for students: the starter, a README, and only the visible checks.
+
+    With no EXERCISES, writes every exercise's handout and removes handouts of exercises that are gone.
+    """
+    for path in write_handouts(list(exercises), exercises_dir, out_dir):
+        click.echo(f"wrote {path}/")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import IsolationError
+from .quiz import grade_quiz, load_key
 from .results import Isolation, Report
 from .runner import SubmissionRun, run_checks
 from .sandbox import SandboxError, Submission, Zygote, read_submission
@@ -49,6 +50,14 @@ class Grader:
         ``on_report(key, report)`` is called as each submission finishes, before the session ends, so a batch
         can save every report the moment it exists.
         """
+        if exercise.kind == "quiz":  # answers are data: no sandbox, no pytest (see grader.quiz)
+            answer_key = load_key(exercise)
+            quizzes = {}
+            for k, s in submissions.items():
+                quizzes[k] = grade_quiz(exercise, s, visible_only=visible_only, key=answer_key)
+                if on_report is not None:
+                    on_report(k, quizzes[k])
+            return quizzes
         subs = {k: s if isinstance(s, Submission) else read_submission(s, exercise.entry)
                 for k, s in submissions.items()}
         isolation = self.isolation(exercise)

@@ -23,6 +23,7 @@ import yaml
 from .errors import SpecError
 
 SPEC_NAMES = ("exercise.yaml", "exercise.yml")
+KEY_NAME = "key.yaml"  # a quiz's answer key: beside the spec, never in it, so handouts cannot copy it
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -43,12 +44,22 @@ class Check:
     title: str
     points: float
     visibility: str
-    test: str  # "file.py::test_name" or "file.py::TestClass::test_name", relative to the checks folder
+    test: str  # "file.py::test_name" or "file.py::TestClass::test_name", relative to the checks folder; "" in a quiz
     topic: str | None = None
 
     @property
     def file(self) -> str:
         return self.test.split("::", 1)[0]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One multiple-choice question of a quiz: public (the key is in key.yaml)."""
+
+    id: str
+    text: str
+    choices: tuple[tuple[str, str], ...]  # (letter, text), in letter order
+    topic: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class Exercise:
     solution_dir: Path
     checks_dir: Path
     version: str = field(default="")  # hash of every file the grade depends on
+    questions: tuple[Question, ...] = ()  # kind quiz only
 
     @property
     def max_score(self) -> float:
@@ -154,7 +166,9 @@ def _key_path(path: Any) -> str:
 
 def _validate_against_schema(data: dict[str, Any], spec_path: Path) -> None:
     validator = jsonschema.Draft202012Validator(spec_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    # Shallowest first; at one depth a `not` (a key that this kind of exercise may not have) explains best.
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), e.validator != "not",
+                                                               list(map(str, e.absolute_path))))
     if not errors:
         return
     err = errors[0]
@@ -176,6 +190,12 @@ def _validate_against_schema(data: dict[str, Any], spec_path: Path) -> None:
             f"{spec_path}: `{where}` is {err.instance!r}",
             tip=f"use one of: {', '.join(map(str, err.validator_value))}",
         )
+    if err.validator == "not" and where == "questions":
+        raise SpecError(f"{spec_path}: `questions` is only for quiz exercises",
+                        tip="add `kind: quiz`, or remove `questions`")
+    if err.validator == "not" and where.endswith(".test"):
+        raise SpecError(f"{spec_path}: `{where}`: a quiz check has no `test`; it is graded from the answer key "
+                        f"({KEY_NAME})", tip="remove the `test` key")
     if err.validator == "pattern" and where.endswith(".test"):
         raise SpecError(
             f"{spec_path}: `{where}` is {err.instance!r}",
@@ -196,11 +216,14 @@ def _build(data: dict[str, Any], root: Path, spec_path: Path) -> Exercise:
             title=c["title"],
             points=float(c["points"]),
             visibility=c.get("visibility", "hidden"),
-            test=c["test"],
+            test=c.get("test", ""),
             topic=c.get("topic"),
         )
         for c in data["checks"]
     )
+    questions = _questions(data, spec_path)
+    if questions:
+        checks = _match_questions(checks, questions, spec_path)
     seen: dict[str, int] = {}
     for i, c in enumerate(checks):
         if c.id in seen:
@@ -208,7 +231,7 @@ def _build(data: dict[str, Any], root: Path, spec_path: Path) -> Exercise:
         seen[c.id] = i
     tests: dict[str, str] = {}
     for c in checks:
-        if c.test in tests:
+        if c.test and c.test in tests:
             raise SpecError(f"{spec_path}: checks `{tests[c.test]}` and `{c.id}` map to the same test {c.test}")
         tests[c.test] = c.id
     limits = Limits(**data.get("limits", {}))
@@ -227,7 +250,36 @@ def _build(data: dict[str, Any], root: Path, spec_path: Path) -> Exercise:
         starter_dir=root / data.get("starter", "starter"),
         solution_dir=root / data.get("solution", "solution"),
         checks_dir=root / data.get("checks_dir", "checks"),
+        questions=questions,
     )
+
+
+def _questions(data: dict[str, Any], spec_path: Path) -> tuple[Question, ...]:
+    questions = tuple(Question(id=q["id"], text=q["text"], choices=tuple(sorted(q["choices"].items())),
+                               topic=q["topic"]) for q in data.get("questions", ()))
+    seen: set[str] = set()
+    for i, q in enumerate(questions):
+        if q.id in seen:
+            raise SpecError(f"{spec_path}: `questions[{i}].id` {q.id!r} repeats an earlier question")
+        seen.add(q.id)
+    return questions
+
+
+def _match_questions(checks: tuple[Check, ...], questions: tuple[Question, ...],
+                     spec_path: Path) -> tuple[Check, ...]:
+    """A quiz scores each question as the check with the same id; the question's topic is the check's."""
+    by_id = {q.id: q for q in questions}
+    for i, c in enumerate(checks):
+        if c.id not in by_id:
+            close = difflib.get_close_matches(c.id, sorted(by_id), n=1)
+            raise SpecError(f"{spec_path}: `checks[{i}].id` {c.id!r} is not the id of a question",
+                            tip=f"did you mean `{close[0]}`?" if close else
+                            f"a quiz has one check per question: {', '.join(by_id)}")
+    missing = [q.id for q in questions if q.id not in {c.id for c in checks}]
+    if missing:
+        raise SpecError(f"{spec_path}: question `{missing[0]}` has no entry under `checks`",
+                        tip="give every question a check (id, title, points, visibility)")
+    return tuple(replace(c, topic=c.topic or by_id[c.id].topic) for c in checks)
 
 
 def collect_test_names(path: Path) -> set[str]:
@@ -291,6 +343,8 @@ def exercise_version(ex: Exercise) -> str:
     """A hash of what a grade depends on: the spec and the checks (not starter or solution)."""
     h = hashlib.sha256()
     files = [ex.spec_path, *sorted(ex.checks_dir.rglob("*.py"))] if ex.checks_dir.is_dir() else [ex.spec_path]
+    if ex.kind == "quiz" and (ex.root / KEY_NAME).is_file():
+        files.append(ex.root / KEY_NAME)
     for f in files:
         h.update(str(f.relative_to(ex.root)).encode())
         h.update(f.read_bytes())

@@ -1,0 +1,20 @@
+"""Checks you can run yourself: POST /prefs answers the theme as JSON and sets the theme cookie."""
+
+import pytest
+
+from grader.checks import expect_cookie, expect_json, expect_status
+
+THEMES = ["dark", "light"]
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_post_returns_theme(client, theme):
+    resp = client.post("/prefs", json={"theme": theme})
+    expect_status(resp, 200)
+    expect_json(resp, {"theme": theme})
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_post_sets_cookie(client, theme):
+    resp = client.post("/prefs", json={"theme": theme})
+    expect_cookie(resp, "theme", theme, path="/", httponly=True, samesite="Lax", max_age=2592000)
