@@ -389,12 +389,16 @@ def new(slug: str, exercises_dir: Path) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("starters"),
               show_default=True, help="Folder the handouts are written into, one folder per exercise.")
 @exercises_option
-def handout(exercises: tuple[str, ...], out_dir: Path, exercises_dir: Path) -> None:
-    """Write OUT/<slug>/ for students: the starter, a README, and only the visible checks.
+@click.option("--requirement", default=None, metavar="PIP-REQUIREMENT",
+              help="What the handout's GitHub workflow installs the grader from (a git or wheel URL where your "
+                   "course publishes it); default: flask-route-grader==<this version>.")
+def handout(exercises: tuple[str, ...], out_dir: Path, exercises_dir: Path, requirement: str | None) -> None:
+    """Write OUT/<slug>/ for students: the starter, a README, only the visible checks, and a GitHub workflow
+    that runs them on every push.
 
     With no EXERCISES, writes every exercise's handout and removes handouts of exercises that are gone.
     """
-    for path in write_handouts(list(exercises), exercises_dir, out_dir):
+    for path in write_handouts(list(exercises), exercises_dir, out_dir, requirement):
         click.echo(f"wrote {path}/")
 
 

@@ -205,7 +205,7 @@ def _validate_against_schema(data: dict[str, Any], spec_path: Path) -> None:
 
 
 def _build(data: dict[str, Any], root: Path, spec_path: Path) -> Exercise:
-    if data["slug"] != root.name:
+    if data["slug"] != root.name and not data.get("handout"):
         raise SpecError(
             f"{spec_path}: slug `{data['slug']}` does not match the folder name `{root.name}`",
             tip="rename the folder or the slug so they agree",

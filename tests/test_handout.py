@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from conftest import EXERCISES, ROOT
 
 from grader.cli import cli
-from grader.errors import GraderError
 from grader.handout import handout_files, write_handout, write_handouts
 from grader.spec import KEY_NAME, Exercise, list_exercises, load_exercise
 
@@ -76,7 +75,8 @@ def test_no_handout_file_holds_a_secret(folder: Path | None, tmp_path: Path) -> 
 
 def test_what_a_handout_holds() -> None:
     theme = handout_files(load_exercise(EXERCISES / "theme-cookie"))
-    assert sorted(theme) == ["README.md", "app.py", "checks/test_visible.py", "exercise.yaml"]
+    assert sorted(theme) == [".github/workflows/grade.yml", "README.md", "app.py", "checks/test_visible.py",
+                             "exercise.yaml"]
     readme = theme["README.md"].decode()
     assert "| POST /prefs sets the theme cookie with Path=/, HttpOnly, SameSite=Lax, Max-Age=2592000 | 2 |" in readme
     assert "grader check . app.py" in readme and "7 more checks (7 points) are hidden" in readme
@@ -93,9 +93,21 @@ def test_handout_spec_loads_with_only_the_visible_checks(tmp_path: Path) -> None
     assert (handed.title, handed.statement, handed.entry) == (ex.title, ex.statement, ex.entry)
 
 
+def test_handout_workflow_runs_the_visible_checks_on_push() -> None:
+    files = handout_files(load_exercise(EXERCISES / "login-greeting"), requirement="git+https://example.edu/frg.git")
+    workflow = yaml.safe_load(files[".github/workflows/grade.yml"])
+    assert workflow["on"] == ["push", "workflow_dispatch", "repository_dispatch"]
+    steps = {step["name"]: step for step in workflow["jobs"]["run-autograding-tests"]["steps"]}
+    assert steps["Install Flask Route Grader"]["run"] == "python -m pip install git+https://example.edu/frg.git"
+    assert steps["Visible checks"]["run"].startswith("grader check . app.py")
+    assert "test_hidden" not in files[".github/workflows/grade.yml"].decode()
+
+
 @pytest.mark.slow
 def test_grader_check_runs_inside_a_handout(tmp_path: Path) -> None:
+    # Named as GitHub Classroom names a student's repository, not after the slug.
     folder = write_handout(load_exercise(EXERCISES / "auth-failed"), tmp_path)
+    folder = folder.rename(tmp_path / "auth-failed-octocat")
     cwd = Path.cwd()
     os.chdir(folder)
     try:
@@ -122,6 +134,6 @@ def test_handout_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path: Path) -
     (tmp_path / "auth-failed").mkdir()
     (tmp_path / "auth-failed" / "mine.py").write_text("precious")
     result = CliRunner().invoke(cli, ["handout", "auth-failed", "--exercises", str(EXERCISES), "--out", str(tmp_path)])
-    assert isinstance(result.exception, GraderError)
-    assert "was not made by `grader handout`; not overwriting it" in result.exception.message
+    assert result.exit_code == 1
+    assert "was not made by `grader handout`; not overwriting it" in result.output
     assert (tmp_path / "auth-failed" / "mine.py").read_text() == "precious"
