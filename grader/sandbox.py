@@ -246,7 +246,8 @@ class Zygote:
         return describe_isolation(self.layers, self.probe, exercise_roots, self.binds)
 
     def spawn(self, submission: Submission, exercise: Exercise) -> Sandbox:
-        ctrl_t, ctrl_s = socket.socketpair()
+        # Records, not a byte stream: the checks' descriptors travel on this socket back to back (see wire).
+        ctrl_t, ctrl_s = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         spec = {
             "op": "spawn", "mode": self.mode, "layers": self.layers, "entry": exercise.entry, "app": exercise.app,

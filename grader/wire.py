@@ -56,11 +56,19 @@ class FrameReader:
         self.sock = sock
         self.max_body = max_body
         self._buf = bytearray()
-        self._fds: list[int] = []
+        self._pos = 0  # stream offset of self._buf[0]
+        self._arrived: list[tuple[int, list[int]]] = []  # (stream offset, descriptors received there)
+        self._frame_fds: list[int] = []
         self.drains: dict[int, Callable[[bytes], None]] = {}
 
     def take_fds(self) -> list[int]:
-        fds, self._fds = self._fds, []
+        """The descriptors that came with the frame :meth:`read` returned last.
+
+        They are matched by where they arrived in the stream, not when: with frames in flight back to back, one
+        receive can hold the end of one frame and the start (and descriptors) of the next. On a SOCK_SEQPACKET
+        socket each receive is one record, so a record's descriptors arrive at exactly its first byte.
+        """
+        fds, self._frame_fds = self._frame_fds, []
         return fds
 
     def _fill(self, need: int, deadline: float | None) -> None:
@@ -86,7 +94,7 @@ class FrameReader:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                     fds = array.array("i")
                     fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
-                    self._fds.extend(fds)
+                    self._arrived.append((self._pos + len(self._buf), list(fds)))
             if not chunk:
                 if self._buf:
                     raise WireError("the connection closed in the middle of a message")
@@ -132,4 +140,10 @@ class FrameReader:
         self._fill(total, deadline)
         body = bytes(self._buf[_LEN.size + hlen : total])
         del self._buf[:total]
+        start, self._pos = self._pos, self._pos + total
+        mine = [fds for offset, fds in self._arrived if start <= offset < self._pos]
+        self._arrived = [(offset, fds) for offset, fds in self._arrived if offset >= self._pos]
+        for fd in self._frame_fds:  # never taken: do not leak them
+            os.close(fd)
+        self._frame_fds = [fd for fds in mine for fd in fds]
         return header, body

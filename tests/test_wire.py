@@ -1,0 +1,79 @@
+"""The wire: bounded frames, and descriptors that stay with the frame they were sent with."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import struct
+
+import pytest
+from conftest import EXERCISES
+
+from grader.client import SandboxClient
+from grader.sandbox import Zygote, read_submission
+from grader.spec import load_exercise
+from grader.wire import FrameReader, WireError, send_frame
+
+
+def inode(fd: int) -> int:
+    return os.fstat(fd).st_ino
+
+
+def test_descriptors_stay_with_their_frame_when_frames_arrive_back_to_back() -> None:
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pipes = [os.pipe() for _ in range(3)]
+    try:
+        # Three frames in flight at once, as when checks are pipelined; the middle one carries nothing.
+        send_frame(a, {"n": 0}, fds=[pipes[0][0]])
+        send_frame(a, {"n": 1}, b"body")
+        send_frame(a, {"n": 2}, fds=[pipes[1][0], pipes[2][0]])
+        reader = FrameReader(b, max_body=1024)
+        got = []
+        for _ in range(3):
+            header, body = reader.read(deadline=None)
+            got.append((header["n"], body, [inode(fd) for fd in reader.take_fds()]))
+        assert got == [(0, b"", [inode(pipes[0][0])]), (1, b"body", []),
+                       (2, b"", [inode(pipes[1][0]), inode(pipes[2][0])])]
+    finally:
+        a.close()
+        b.close()
+        for r, w in pipes:
+            os.close(r)
+            os.close(w)
+
+
+@pytest.mark.parametrize("raw, message", [
+    (struct.pack(">I", 0), "a message header of 0 bytes"),
+    (struct.pack(">I", 10 ** 8), "the limit is"),
+    (struct.pack(">I", 4) + b"nope", "not JSON"),
+    (struct.pack(">I", 2) + b"[]", "without a body length"),
+    (struct.pack(">I", 16) + b'{"body_len": 99}', "a message body of 99 bytes (the limit is 10)"),
+])
+def test_malformed_frames_are_wire_errors(raw: bytes, message: str) -> None:
+    a, b = socket.socketpair()
+    try:
+        a.sendall(raw)
+        with pytest.raises(WireError, match=re.escape(message)):
+            FrameReader(b, max_body=10).read(deadline=None)
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.slow
+def test_checks_without_requests_do_not_disturb_the_next() -> None:
+    """A check that only looks (no request) ends at once, so its end and the next check's start cross."""
+    ex = load_exercise(EXERCISES / "login-greeting")
+    with Zygote() as zygote:
+        sandbox = zygote.spawn(read_submission(ex.solution_dir, "app.py"), ex)
+        try:
+            assert sandbox.wait_loaded().ok
+            for kind in ["request", "none", "request", "none", "none", "request"] * 3:
+                channel = sandbox.start_check()
+                if kind == "request":
+                    resp = SandboxClient(channel).post("/login?source=web", json={"username": "ada"})
+                    assert resp.get_data(as_text=True) == "Hello ada from web"
+                channel.finish()
+        finally:
+            sandbox.kill()
