@@ -251,7 +251,7 @@ for _ in range(400):
     children += 1
 return children
 """
-    already = sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and p.stat().st_uid == os.getuid())
+    already = len(_processes_of_uid(os.getuid()))
     children = attack(zygotes[config], probe, body)
     limit = probe.limits.max_processes
     if config == "full":
@@ -319,6 +319,18 @@ def flood():
 
 
 # --------------------------------------------------------------------------- processes
+
+
+def _processes_of_uid(uid: int) -> set[int]:
+    found = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid == uid:
+                    found.add(int(name))
+            except OSError:
+                pass  # it ended while we looked
+    return found
 
 
 def _processes_in_namespace(link: str) -> set[int]:
