@@ -333,11 +333,12 @@ def doctor(require_isolation: str) -> None:
               show_default=True)
 @exercises_option
 def demo(out_dir: Path, exercises_dir: Path) -> None:
-    """Grade every bundled example submission (exercises/*/examples/*.py) into OUT/<slug>/<example>/."""
+    """Grade every bundled example submission (exercises/*/examples/) into OUT/<slug>/<example>/."""
     exercises = list_exercises(exercises_dir)
     with Grader() as grader:
         for ex in exercises:
-            examples = sorted((ex.root / "examples").glob("*.py"))
+            patterns = ("*.py",) if ex.kind == "flask" else ("*.yaml", "*.yml", "*.json")
+            examples = sorted(p for pattern in patterns for p in (ex.root / "examples").glob(pattern))
             if not examples:
                 continue
             reports = grader.grade_many(ex, {p.stem: p for p in examples})
