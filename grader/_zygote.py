@@ -654,22 +654,31 @@ def _serve_control(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdir:
     _serve_sequential(ctrl, app, spec, workdir, caught)
 
 
+def _next_check(reader: FrameReader, deadline: float | None) -> tuple[dict[str, Any], list[int]] | None:
+    """The next "check" frame and its two descriptors (the check's socket and output pipe); None for anything
+    else. The trusted side closing the control socket ends the sandbox."""
+    try:
+        header, _ = reader.read(deadline=deadline)
+    except (WireClosed, WireError, OSError):
+        os._exit(0)
+    fds = reader.take_fds()
+    if header.get("op") != "check" or len(fds) != 2:
+        for fd in fds:
+            os.close(fd)
+        return None
+    return header, fds
+
+
 def _serve_sequential(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdir: str,
                       caught: dict[str, BaseException | None]) -> NoReturn:
     """One check at a time: fork it, wait for it, kill whatever it left, acknowledge."""
     namespaced = spec["mode"] == "namespaces"
     reader = FrameReader(ctrl, max_body=1024)
     while True:
-        try:
-            header, _ = reader.read()
-        except (WireClosed, WireError, OSError):
-            os._exit(0)
-        fds = reader.take_fds()
-        if header.get("op") != "check" or len(fds) != 2:
-            for fd in fds:
-                os.close(fd)
+        check = _next_check(reader, deadline=None)
+        if check is None:
             continue
-        sock_fd, out_fd = fds
+        header, (sock_fd, out_fd) = check
         pid = _fork_retrying()
         if pid == 0:
             ctrl.close()
@@ -706,15 +715,10 @@ def _serve_pipelined(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdi
             _report_finished(ctrl, running)
         if ctrl.fileno() not in ready:
             continue
-        try:
-            header, _ = reader.read(deadline=time.monotonic() + 5)
-        except (WireClosed, WireError, OSError):
-            os._exit(0)
-        fds = reader.take_fds()
-        if header.get("op") != "check" or len(fds) != 2:
-            for fd in fds:
-                os.close(fd)
+        check = _next_check(reader, deadline=time.monotonic() + 5)
+        if check is None:
             continue
+        header, fds = check
         pid, hand = spare
         try:
             send_frame(hand, {"op": "go"}, fds=fds)
