@@ -29,7 +29,7 @@ from .spec import KEY_NAME, Check, Exercise, Question
 
 MAX_ANSWERS_BYTES = 64 * 1024
 ANSWER_FILES = ("answers.yaml", "answers.yml", "answers.json")
-_NO_SANDBOX = Isolation(mode="none needed: a quiz's answers are data, parsed with yaml.safe_load; no code runs")
+_NO_SANDBOX_MODE = "none needed: a quiz's answers are data, parsed with yaml.safe_load; no code runs"
 
 
 class MalformedAnswers(Exception):
@@ -200,7 +200,7 @@ def grade_quiz(ex: Exercise, submission: Path | Submission, *, visible_only: boo
         checks=results,
         duration_s=round(time.perf_counter() - started, 4),
         grader={"version": __version__, "python": sys.version.split()[0]},
-        isolation=Isolation(mode=_NO_SANDBOX.mode),
+        isolation=Isolation(mode=_NO_SANDBOX_MODE),
         message=message,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
