@@ -485,12 +485,14 @@ class CheckChannel:
     def finish(self) -> str:
         """End the check: its process exits, leftovers are killed, and its output is returned."""
         self.closed = True
-        with contextlib.suppress(OSError):
-            self.reader.drain_now()
+        if self._out_r >= 0:  # once only: a second os.close could hit a descriptor that reused the number
+            with contextlib.suppress(OSError):
+                self.reader.drain_now()
+            with contextlib.suppress(OSError):
+                os.close(self._out_r)
+            self._out_r = -1
         with contextlib.suppress(OSError):
             self.sock.close()
-        with contextlib.suppress(OSError):
-            os.close(self._out_r)
         return self.output.text()
 
 
