@@ -213,7 +213,7 @@ class GraderPlugin:
     def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
         if call.when != "teardown":
             return {}
-        status, message = self._verdicts.get(item.nodeid, ("error", "the check did not run"))
+        status, message = self._verdicts.pop(item.nodeid, ("error", "the check did not run"))
         callspec = getattr(item, "callspec", None)
         key = _submission_of(item)
         return {"grader": {"submission": key, "test": _test_id(item), "case": _case_id(callspec, key),
@@ -223,15 +223,14 @@ class GraderPlugin:
 
 def _case_id(callspec: Any, key: str | None) -> str:
     """The id of a parametrized case without our submission parameter (``limit-zero``)."""
-    if callspec is None:
+    if callspec is None or callspec.id == key:
         return ""
-    case = callspec.id
-    for affix in (f"-{key}", f"{key}-"):
-        if case.endswith(affix) and affix.startswith("-"):
-            return case[: -len(affix)]
-        if case.startswith(affix) and affix.endswith("-"):
-            return case[len(affix):]
-    return "" if case == key else case
+    case: str = callspec.id
+    if case.endswith(f"-{key}"):
+        return case[: -len(key or "") - 1]
+    if case.startswith(f"{key}-"):
+        return case[len(key or "") + 1 :]
+    return case
 
 
 def _submission_of(item: pytest.Item) -> str | None:
