@@ -71,6 +71,11 @@ def prctl(option: int, arg: int) -> None:
     _check(libc().prctl(option, arg, 0, 0, 0), f"prctl {option}")
 
 
+def set_name(name: str) -> None:
+    """The process name `ps` and `top` show (at most 15 bytes); best effort."""
+    libc().prctl(15, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)  # PR_SET_NAME
+
+
 class _CapHeader(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 

@@ -44,6 +44,7 @@ MAX_FILES_BYTES = 32 * 1024 * 1024
 
 def main() -> NoReturn:
     sock = socket.socket(fileno=int(sys.argv[1]))
+    lx.set_name("frg-zygote")
     _preimport()
     root_dir = _root_dir()
     binds = _bind_plan()
@@ -258,6 +259,7 @@ def _close_fds_except(keep: set[int]) -> None:
 def _keeper(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, out_fd: int, report_w: int,
             zygote_fd: int, root_dir: str, binds: dict[str, list[str]]) -> NoReturn:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    lx.set_name("frg-keeper")
     # Nothing of the zygote's (least of all its socket to the grader) may reach student code.
     _close_fds_except({ctrl_fd, out_fd, report_w})
     os.setsid()
@@ -301,6 +303,7 @@ def _keeper(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, 
 def _init(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, out_fd: int, workdir: str,
           root_dir: str, binds: dict[str, list[str]], keeper_pid: int) -> NoReturn:
     ctrl = socket.socket(fileno=ctrl_fd)
+    lx.set_name("frg-init")
     try:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -772,6 +775,7 @@ def _fork_spare(app: Any, spec: dict[str, Any], workdir: str, caught: dict[str, 
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        lx.set_name("frg-spare")
         mine.close()
         for item in keep:
             with contextlib.suppress(OSError):
@@ -781,6 +785,7 @@ def _fork_spare(app: Any, spec: dict[str, Any], workdir: str, caught: dict[str, 
         lx.write_id_maps(f"{uid} {uid} 1", f"{gid} {gid} 1")
         child = _fork_retrying()
         if child == 0:
+            lx.set_name("frg-check")
             reader = FrameReader(theirs, max_body=1024)
             try:
                 reader.read()
