@@ -128,6 +128,20 @@ _DENY = {
 }
 _NR = {"x86_64": {"socket": 41, "socketpair": 53, "clone": 56, "clone3": 435, "fork": 57, "vfork": 58},
        "aarch64": {"socket": 198, "socketpair": 199, "clone": 220, "clone3": 435}}
+# What a check's process may aim only at itself: signals (arg 0 is the pid or thread group), and resource limits
+# (prlimit64's arg 0 is a pid, 0 meaning itself). Aimed anywhere else they could stop or starve the process
+# that is waiting to serve the next check, which shares this pid namespace and uid.
+_SELF_ONLY = {"x86_64": {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297},
+              "aarch64": {"kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138,
+                          "rt_tgsigqueueinfo": 240}}
+_PRLIMIT = {"x86_64": 302, "aarch64": 261}
+# ...and what it may not use at all: signals and handles by pidfd, other processes' scheduling.
+_CHECK_DENY = {"x86_64": {"pidfd_open": 434, "pidfd_send_signal": 424, "pidfd_getfd": 438, "setpriority": 141,
+                          "sched_setaffinity": 203, "sched_setscheduler": 144, "sched_setparam": 142,
+                          "sched_setattr": 314, "ioprio_set": 251, "process_madvise": 440},
+               "aarch64": {"pidfd_open": 434, "pidfd_send_signal": 424, "pidfd_getfd": 438, "setpriority": 140,
+                           "sched_setaffinity": 122, "sched_setscheduler": 119, "sched_setparam": 118,
+                           "sched_setattr": 274, "ioprio_set": 30, "process_madvise": 440}}
 _CLONE_THREAD = 0x00010000
 _AF_UNIX = 1
 _EPERM, _ENOSYS, _EAFNOSUPPORT = 1, 38, 97
@@ -156,10 +170,11 @@ def _has_seccomp_field() -> bool:
         return False
 
 
-def seccomp_program(arch: str, *, block_fork: bool, allow_unshare: bool = False) -> list[tuple[int, int, int, int]]:
-    """A filter: deny the listed syscalls, sockets other than AF_UNIX, and (optionally) new processes."""
+def seccomp_program(arch: str, *, check_pid: int | None = None) -> list[tuple[int, int, int, int]]:
+    """A filter: deny the listed syscalls and sockets other than AF_UNIX. With ``check_pid``, the filter of a
+    check's process: also no new processes (threads are fine), and signals and limits for itself only."""
     errno = lambda e: 0x00050000 | e  # noqa: E731 - SECCOMP_RET_ERRNO | e, a tiny constructor
-    deny = sorted(nr for name, nr in _DENY[arch].items() if not (allow_unshare and name == "unshare"))
+    deny = dict(_DENY[arch], **(_CHECK_DENY[arch] if check_pid is not None else {}))
     nr = _NR[arch]
     prog: list[tuple[int, int, int, int]] = [
         (_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
@@ -169,12 +184,12 @@ def seccomp_program(arch: str, *, block_fork: bool, allow_unshare: bool = False)
     ]
     if arch == "x86_64":
         prog += [(_JGE_K, 0, 1, 0x40000000), (_RET_K, 0, 0, errno(_EPERM))]  # x32 numbers
-    for number in deny:
+    for number in sorted(deny.values()):
         prog += [(_JEQ_K, 0, 1, number), (_RET_K, 0, 0, errno(_EPERM))]
     # socket(domain, ...): only AF_UNIX. socketpair is AF_UNIX by definition.
     prog += [(_JEQ_K, 0, 4, nr["socket"]), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 0, 1, _AF_UNIX),
              (_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, errno(_EAFNOSUPPORT))]
-    if block_fork:
+    if check_pid is not None:
         # clone3 passes its flags in memory the filter cannot read: refuse it so libc falls back to clone.
         prog += [(_JEQ_K, 0, 1, nr["clone3"]), (_RET_K, 0, 0, errno(_ENOSYS))]
         prog += [(_JEQ_K, 0, 4, nr["clone"]), (_LD_W_ABS, 0, 0, 16), (_JSET_K, 0, 1, _CLONE_THREAD),
@@ -182,15 +197,21 @@ def seccomp_program(arch: str, *, block_fork: bool, allow_unshare: bool = False)
         for name in ("fork", "vfork"):
             if name in nr:
                 prog += [(_JEQ_K, 0, 1, nr[name]), (_RET_K, 0, 0, errno(_EPERM))]
+        # The low 32 bits of arg 0 are the pid the kernel acts on (pid_t is 32 bits wide).
+        for number in sorted(_SELF_ONLY[arch].values()):
+            prog += [(_JEQ_K, 0, 4, number), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 0, 1, check_pid),
+                     (_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, errno(_EPERM))]
+        prog += [(_JEQ_K, 0, 5, _PRLIMIT[arch]), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 2, 0, 0),
+                 (_JEQ_K, 1, 0, check_pid), (_RET_K, 0, 0, errno(_EPERM)), (_RET_K, 0, 0, _RET_ALLOW)]
     prog.append((_RET_K, 0, 0, _RET_ALLOW))
     return prog
 
 
-def install_seccomp(*, block_fork: bool, allow_unshare: bool = False) -> None:
+def install_seccomp(*, check_pid: int | None = None) -> None:
     arch = platform.machine()
     if arch not in _AUDIT_ARCH:
         raise OSError(95, f"seccomp: no filter for {arch}")
-    prog = seccomp_program(arch, block_fork=block_fork, allow_unshare=allow_unshare)
+    prog = seccomp_program(arch, check_pid=check_pid)
     filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
     fprog = _SockFprog(len(prog), filters)
     prctl(PR_SET_NO_NEW_PRIVS, 1)

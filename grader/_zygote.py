@@ -6,7 +6,8 @@ Process tree (see DESIGN.md)::
                                  `-- keeper (per submission: new session, namespaces unshared)
                                        `-- init (pid 1 of the sandbox: private root, unprivileged, limits;
                                              |   loads the student's module once)
-                                             `-- check (a fork per check: serves requests from one socket)
+                                             `-- check (a fork per check, made while the previous check runs;
+                                                 serves requests from one socket; may start no process)
 
 The zygote is started with a scrubbed environment and imports only the standard library, Flask and this
 package, so a fork of it carries nothing secret. Everything the sandbox sends back is a bounded JSON frame.
@@ -180,26 +181,7 @@ def _probe(root_dir: str) -> dict[str, Any]:
     msg = os.read(r, 1000).decode()
     os.close(r)
     os.waitpid(pid, 0)
-    extra["per_check_pidns"] = msg == "ok" and _probe_nested_pidns(_real_root_before)
     return {"namespaces": msg == "ok", "reason": "" if msg == "ok" else msg, "root": _real_root_before, **extra}
-
-
-def _probe_nested_pidns(real_root: bool) -> bool:
-    """Can the sandbox's unprivileged pid 1 give each check a user+pid namespace of its own?"""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            if real_root:
-                _setuid(200000 + os.getpid())
-            else:
-                lx.unshare(lx.CLONE_NEWUSER | lx.CLONE_NEWPID)
-                lx.write_id_maps(f"{os.getuid()} {os.getuid()} 1", f"{os.getgid()} {os.getgid()} 1")
-            lx.unshare(lx.CLONE_NEWUSER | lx.CLONE_NEWPID)
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
 
 
 def _spawn(sock: socket.socket, header: dict[str, Any], body: bytes, fds: list[int], root_dir: str,
@@ -326,8 +308,7 @@ def _init(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, ou
         if spec["mode"] != "namespaces" and layers.get("landlock"):
             lx.install_landlock(binds["dirs"] + ["/dev/null", "/dev/urandom", "/dev/zero"], [workdir])
         if layers.get("seccomp"):
-            # Pid 1 of the sandbox makes each check's pid namespace, so only its filter allows unshare.
-            lx.install_seccomp(block_fork=False, allow_unshare=bool(spec.get("per_check_pidns")))
+            lx.install_seccomp()
         _scrub_environment()
         os.chdir(workdir)
     except Exception as exc:  # a grader-side failure: say so, never blame the submission
@@ -340,6 +321,10 @@ def _init(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, ou
         sys.stderr.flush()
         os._exit(0)
     _warm_up(app)
+    if spec["mode"] == "namespaces":
+        # Whatever the module started while loading must not hold process slots (or anything else) that
+        # the checks need: each check starts from the loaded app alone.
+        _kill_leftovers(0, namespaced=True)
     sys.stdout.flush()  # or buffered load-time output would be printed again by every check's fork
     sys.stderr.flush()
     _send(ctrl, {"op": "ready"})
@@ -405,10 +390,7 @@ def _setuid(uid: int) -> None:
 
 def _drop_privileges_ns(sandbox_uid: int) -> None:
     if _real_root():
-        _setuid(sandbox_uid)
-        # Changing uid made the process non-dumpable, which leaves /proc/self root's: the sandbox could not
-        # write the id maps of each check's user namespace. ptrace stays blocked by seccomp.
-        lx.prctl(lx.PR_SET_DUMPABLE, 1)
+        _setuid(sandbox_uid)  # which also makes the process non-dumpable: its memory is nobody else's to read
     else:
         # Root of a user namespace still owns the mounts; a nested namespace makes it a plain user, so
         # the mounts that hide the host are locked and cannot be undone.
@@ -652,7 +634,7 @@ def _serve_control(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdir:
 
     got_request_exception.connect(on_exception, app, weak=False)
     gc.freeze()  # checks' forks then never walk (and copy) the loaded app's objects when they collect
-    if spec.get("per_check_pidns"):
+    if spec.get("pipelined"):
         _serve_pipelined(ctrl, app, spec, workdir, caught)
     _serve_sequential(ctrl, app, spec, workdir, caught)
 
@@ -685,7 +667,9 @@ def _serve_sequential(ctrl: socket.socket, app: Any, spec: dict[str, Any], workd
         pid = _fork_retrying()
         if pid == 0:
             ctrl.close()
-            _serve_check(app, sock_fd, out_fd, spec, workdir, caught, contained=namespaced)
+            # As pid 1, this process kills whatever the check leaves behind: the check may start processes.
+            _serve_check(app, sock_fd, out_fd, spec, workdir, caught, namespaced=namespaced,
+                         may_fork=namespaced)
         os.close(sock_fd)
         os.close(out_fd)
         status = _wait(pid)
@@ -695,11 +679,11 @@ def _serve_sequential(ctrl: socket.socket, app: Any, spec: dict[str, Any], workd
 
 def _serve_pipelined(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdir: str,
                      caught: dict[str, BaseException | None]) -> NoReturn:
-    """Checks run in pid namespaces of their own, forked ahead of time.
+    """Checks forked ahead of time: while one check runs, the process for the next is already waiting.
 
-    Each check's process is pid 1 of a fresh pid namespace, so when it exits the kernel kills whatever it
-    started: no clean-up has to happen between two checks. That lets the next check's process be forked
-    while the current check runs, and the trusted side never waits for a check's process to exit.
+    A check's process may start no process of its own and may signal only itself (seccomp), so when it
+    exits nothing it did is left running, no clean-up has to happen between two checks, and the trusted
+    side never waits for a check's process to exit. Only used with namespaces and seccomp both on.
     """
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -707,7 +691,7 @@ def _serve_pipelined(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdi
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     keep = (ctrl, wake_r, wake_w)
-    spare = _fork_spare(app, spec, workdir, caught, keep)
+    ahead = _fork_ahead(app, spec, workdir, caught, keep)
     running: dict[int, Any] = {}
     reader = FrameReader(ctrl, max_body=1024)
     while True:
@@ -722,16 +706,16 @@ def _serve_pipelined(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdi
         if check is None:
             continue
         header, fds = check
-        pid, hand = spare
+        pid, hand = ahead
         try:
             send_frame(hand, {"op": "go"}, fds=fds)
         except OSError:
-            pass  # the spare died (a resource limit): the trusted side sees the check's socket close
+            pass  # it died (a resource limit): the trusted side sees the check's socket close
         hand.close()
         for fd in fds:
             os.close(fd)
         running[pid] = header.get("id")
-        spare = _fork_spare(app, spec, workdir, caught, keep)
+        ahead = _fork_ahead(app, spec, workdir, caught, keep)
         _report_finished(ctrl, running)
 
 
@@ -757,52 +741,47 @@ def _report_finished(ctrl: socket.socket, running: dict[int, Any]) -> None:
         if pid == 0:
             return
         if pid in running:
-            # The spare exits with its check's status: 128 + signal when the check was killed.
-            code = os.waitstatus_to_exitcode(st)
-            info = ({"code": None, "signal": signal.Signals(code - 128).name} if code > 128 else
-                    {"code": code, "signal": None})
-            _send(ctrl, {"op": "done", "id": running.pop(pid), "exit": info})
+            _send(ctrl, {"op": "done", "id": running.pop(pid), "exit": _exit_info(st)})
 
 
-def _fork_spare(app: Any, spec: dict[str, Any], workdir: str, caught: dict[str, BaseException | None],
+def _fork_ahead(app: Any, spec: dict[str, Any], workdir: str, caught: dict[str, BaseException | None],
                 keep: tuple[Any, ...]) -> tuple[int, socket.socket]:
-    """A process that will serve the next check, waiting for its sockets."""
+    """The process that will serve the next check, waiting for its descriptors."""
     mine, theirs = socket.socketpair()
     pid = _fork_retrying()
     if pid:
         theirs.close()
         return pid, mine
     try:
+        lx.set_name("frg-check")
+        # Nobody else's to read or write through /proc while it waits, not even the check running now.
+        lx.prctl(lx.PR_SET_DUMPABLE, 0)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        lx.set_name("frg-spare")
         mine.close()
         for item in keep:
             with contextlib.suppress(OSError):
                 item.close() if isinstance(item, socket.socket) else os.close(item)
-        uid, gid = os.getuid(), os.getgid()
-        lx.unshare(lx.CLONE_NEWUSER | lx.CLONE_NEWPID)
-        lx.write_id_maps(f"{uid} {uid} 1", f"{gid} {gid} 1")
-        child = _fork_retrying()
-        if child == 0:
-            lx.set_name("frg-check")
-            reader = FrameReader(theirs, max_body=1024)
-            try:
-                reader.read()
-            except (WireError, OSError):
-                os._exit(0)
-            fds = reader.take_fds()
-            theirs.close()
-            if len(fds) != 2:
-                os._exit(0)
-            _serve_check(app, fds[0], fds[1], spec, workdir, caught, contained=True)
+        reader = FrameReader(theirs, max_body=1024)
+        try:
+            reader.read()
+        except (WireError, OSError):
+            os._exit(0)
+        fds = reader.take_fds()
         theirs.close()
-        status = _wait(child)
-        os._exit(128 + signal.Signals[status["signal"]].value if status["signal"] else (status["code"] or 0))
+        if len(fds) != 2:
+            os._exit(0)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.write(2, f"grader: could not start a check's process: {exc!r}\n".encode())
         os._exit(70)
+    _serve_check(app, fds[0], fds[1], spec, workdir, caught, namespaced=True, may_fork=False)
+
+
+def _exit_info(status: int) -> dict[str, Any]:
+    if os.WIFSIGNALED(status):
+        return {"code": None, "signal": signal.Signals(os.WTERMSIG(status)).name}
+    return {"code": os.WEXITSTATUS(status), "signal": None}
 
 
 def _wait(pid: int) -> dict[str, Any]:
@@ -813,9 +792,7 @@ def _wait(pid: int) -> dict[str, Any]:
             continue
         except ChildProcessError:
             return {"code": None, "signal": None}
-        if os.WIFSIGNALED(st):
-            return {"code": None, "signal": signal.Signals(os.WTERMSIG(st)).name}
-        return {"code": os.WEXITSTATUS(st), "signal": None}
+        return _exit_info(st)
 
 
 def _kill_leftovers(pid: int, namespaced: bool) -> None:
@@ -838,19 +815,17 @@ def _kill_leftovers(pid: int, namespaced: bool) -> None:
 
 
 def _serve_check(app: Any, sock_fd: int, out_fd: int, spec: dict[str, Any], workdir: str,
-                 caught: dict[str, BaseException | None], contained: bool) -> NoReturn:
+                 caught: dict[str, BaseException | None], *, namespaced: bool, may_fork: bool) -> NoReturn:
     try:
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         os.close(out_fd)
-        if not contained:
+        if not namespaced:
             os.setpgid(0, 0)
         cpu = int(spec["limits"]["check_timeout_s"]) + 2
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         if spec["layers"].get("seccomp"):
-            # Without a pid namespace to contain what a check starts, it may start nothing; with one, it
-            # may still not make namespaces of its own (pid 1 of the sandbox needed that, the check does not).
-            lx.install_seccomp(block_fork=not contained)
+            lx.install_seccomp(check_pid=None if may_fork else os.getpid())
         sock = socket.socket(fileno=sock_fd)
         reader = FrameReader(sock, max_body=int(spec["max_request_bytes"]))
         max_body = int(spec["max_response_bytes"])

@@ -239,8 +239,9 @@ class Zygote:
             self.close()
             raise
         self.mode = "namespaces" if self.layers["namespaces"] else "process"
-        # Each check in a pid namespace of its own lets the sandbox fork checks ahead of time (see _zygote).
-        self.pipelined = self.mode == "namespaces" and bool(self.probe.get("per_check_pidns"))
+        # A check that can start no process and signal only itself leaves nothing to clean up after it, so
+        # the sandbox can fork each check's process ahead of time (see _zygote._serve_pipelined).
+        self.pipelined = self.mode == "namespaces" and self.layers["seccomp"]
 
     def isolation(self, exercise_roots: list[Path]) -> Isolation:
         return describe_isolation(self.layers, self.probe, exercise_roots, self.binds)
@@ -251,7 +252,7 @@ class Zygote:
         out_r, out_w = os.pipe()
         spec = {
             "op": "spawn", "mode": self.mode, "layers": self.layers, "entry": exercise.entry, "app": exercise.app,
-            "per_check_pidns": self.pipelined,
+            "pipelined": self.pipelined,
             "limits": asdict(exercise.limits), "files": [[n, len(d)] for n, d in submission.files],
             "max_request_bytes": MAX_REQUEST_BYTES, "max_response_bytes": MAX_RESPONSE_BYTES,
         }
