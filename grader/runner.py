@@ -76,10 +76,10 @@ class _SubmissionState:
         self.sandbox: Sandbox | None = None
         self.started = time.perf_counter()
 
-    def load(self) -> LoadResult:
-        self.sandbox = self.zygote.spawn(self.run.submission, self.exercise)
-        result = self.sandbox.wait_loaded()
-        return result
+    def load(self, sandbox: Sandbox | None = None) -> LoadResult:
+        """Wait for ``sandbox`` (one spawned ahead of time for this submission) or a new one to load."""
+        self.sandbox = sandbox or self.zygote.spawn(self.run.submission, self.exercise)
+        return self.sandbox.wait_loaded()
 
     def sandbox_for_check(self) -> Sandbox:
         if self.sandbox is None or not self.sandbox.alive:
@@ -128,6 +128,8 @@ class GraderPlugin:
         self.reporter = reporter
         self.on_done = on_done
         self.runs = {key: SubmissionRun(sub) for key, sub in submissions.items()}
+        self._next = dict(zip(self.runs, list(self.runs)[1:], strict=False))
+        self._ahead: dict[str, Sandbox] = {}  # the next submission's sandbox, loading while this one is checked
         self._outputs: dict[str, str] = {}
         self._verdicts: dict[str, tuple[str, str]] = {}
         self._remaining: dict[str, int] = {}  # tests not yet finished, per submission
@@ -179,7 +181,9 @@ class GraderPlugin:
         state = _SubmissionState(run, self.exercise, self.zygote)
         try:
             try:
-                run.load = state.load()
+                ahead = self._ahead.pop(request.param, None)
+                self._spawn_ahead(self._next.get(request.param))
+                run.load = state.load(ahead)
             except SandboxError as exc:
                 run.fault = exc.message
                 pytest.skip("the grader could not build a sandbox")
@@ -191,6 +195,21 @@ class GraderPlugin:
             yield state
         finally:
             state.close()
+
+    def _spawn_ahead(self, key: str | None) -> None:
+        """Start loading the next submission now: its start-up then overlaps this one's checks."""
+        for stale in [k for k in self._ahead if k != key]:  # pytest ran submissions out of order: never hoard
+            self._ahead.pop(stale).kill()
+        if key is None or key in self._ahead:
+            return
+        with contextlib.suppress(SandboxError):  # its own fixture will try again, and report the failure
+            self._ahead[key] = self.zygote.spawn(self.runs[key].submission, self.exercise)
+
+    def close(self) -> None:
+        """Kill sandboxes spawned ahead for submissions that never ran (the session was interrupted)."""
+        for sandbox in self._ahead.values():
+            sandbox.kill()
+        self._ahead.clear()
 
     @pytest.fixture
     def client(self, request: pytest.FixtureRequest, _frg_submission: _SubmissionState) -> Iterator[SandboxClient]:
@@ -307,7 +326,10 @@ def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Z
     if tests is not None:
         args += ["-k", " or ".join(t.rsplit("::", 1)[-1] for t in tests)]
     with _quiet_pytest_environment(), _forget_modules_under(exercise.checks_dir):
-        code = pytest.main(args, plugins=[plugin, reporter])
+        try:
+            code = pytest.main(args, plugins=[plugin, reporter])
+        finally:
+            plugin.close()
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise GraderError(f"pytest could not run the checks of {exercise.slug} (exit code {int(code)})",
                           tip=f"run `pytest {exercise.checks_dir}` to see why, or `grader validate {exercise.slug}`")
