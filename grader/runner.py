@@ -16,6 +16,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,10 @@ class GraderPlugin:
         self.on_done = on_done
         self.runs = {key: SubmissionRun(sub) for key, sub in submissions.items()}
         self._next = dict(zip(self.runs, list(self.runs)[1:], strict=False))
-        self._ahead: dict[str, Sandbox] = {}  # the next submission's sandbox, loading while this one is checked
+        # The next submission's sandbox, spawned (by a thread: the zygote takes ~10 ms to answer) and loading
+        # while this one is checked.
+        self._ahead: dict[str, Future[Sandbox]] = {}
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frg-spawn-ahead")
         self._outputs: dict[str, str] = {}
         self._verdicts: dict[str, tuple[str, str]] = {}
         self._remaining: dict[str, int] = {}  # tests not yet finished, per submission
@@ -181,7 +185,7 @@ class GraderPlugin:
         state = _SubmissionState(run, self.exercise, self.zygote)
         try:
             try:
-                ahead = self._ahead.pop(request.param, None)
+                ahead = _sandbox_of(self._ahead.pop(request.param, None))
                 self._spawn_ahead(self._next.get(request.param))
                 run.load = state.load(ahead)
             except SandboxError as exc:
@@ -199,17 +203,16 @@ class GraderPlugin:
     def _spawn_ahead(self, key: str | None) -> None:
         """Start loading the next submission now: its start-up then overlaps this one's checks."""
         for stale in [k for k in self._ahead if k != key]:  # pytest ran submissions out of order: never hoard
-            self._ahead.pop(stale).kill()
-        if key is None or key in self._ahead:
-            return
-        with contextlib.suppress(SandboxError):  # its own fixture will try again, and report the failure
-            self._ahead[key] = self.zygote.spawn(self.runs[key].submission, self.exercise)
+            _kill(self._ahead.pop(stale))
+        if key is not None and key not in self._ahead:
+            self._ahead[key] = self._spawner.submit(self.zygote.spawn, self.runs[key].submission, self.exercise)
 
     def close(self) -> None:
         """Kill sandboxes spawned ahead for submissions that never ran (the session was interrupted)."""
-        for sandbox in self._ahead.values():
-            sandbox.kill()
+        for future in self._ahead.values():
+            _kill(future)
         self._ahead.clear()
+        self._spawner.shutdown(wait=True)
 
     @pytest.fixture
     def client(self, request: pytest.FixtureRequest, _frg_submission: _SubmissionState) -> Iterator[SandboxClient]:
@@ -238,6 +241,21 @@ class GraderPlugin:
         return {"grader": {"submission": key, "test": _test_id(item), "case": _case_id(callspec, key),
                            "status": status, "message": message[:_MESSAGE_LIMIT],
                            "output": self._outputs.pop(item.nodeid, "")}}
+
+
+def _sandbox_of(future: Future[Sandbox] | None) -> Sandbox | None:
+    """The sandbox spawned ahead, or None when there is none or spawning it failed (its fixture then spawns
+    again, and reports the failure if it happens twice)."""
+    try:
+        return future.result() if future is not None else None
+    except SandboxError:
+        return None
+
+
+def _kill(future: Future[Sandbox]) -> None:
+    sandbox = _sandbox_of(future)
+    if sandbox is not None:
+        sandbox.kill()
 
 
 def _case_id(callspec: Any, key: str | None) -> str:

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -223,6 +224,7 @@ class Zygote:
             child.close()
         self.sock = parent
         self.reader = FrameReader(parent, max_body=1024 * 1024)
+        self._lock = threading.Lock()  # one spawn at a time: the runner spawns the next submission from a thread
         try:
             hello, _ = self.reader.read(deadline=time.monotonic() + 60)
         except WireError as exc:
@@ -257,8 +259,9 @@ class Zygote:
             "max_request_bytes": MAX_REQUEST_BYTES, "max_response_bytes": MAX_RESPONSE_BYTES,
         }
         try:
-            send_frame(self.sock, spec, b"".join(d for _, d in submission.files), fds=[ctrl_s.fileno(), out_w])
-            reply, _ = self.reader.read(deadline=time.monotonic() + 30)
+            with self._lock:
+                send_frame(self.sock, spec, b"".join(d for _, d in submission.files), fds=[ctrl_s.fileno(), out_w])
+                reply, _ = self.reader.read(deadline=time.monotonic() + 30)
         except (OSError, WireError) as exc:
             for fd in (out_r,):
                 os.close(fd)
