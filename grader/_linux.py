@@ -9,6 +9,7 @@ import ctypes
 import functools
 import os
 import platform
+import struct
 import sys
 
 CLONE_NEWNS = 0x00020000
@@ -170,11 +171,15 @@ def _has_seccomp_field() -> bool:
         return False
 
 
-def seccomp_program(arch: str, *, check_pid: int | None = None) -> list[tuple[int, int, int, int]]:
-    """A filter: deny the listed syscalls and sockets other than AF_UNIX. With ``check_pid``, the filter of a
-    check's process: also no new processes (threads are fine), and signals and limits for itself only."""
+_SELF = -1  # in a program, stands for the pid of the process installing it
+
+
+def seccomp_program(arch: str, *, check: bool = False) -> list[tuple[int, int, int, int]]:
+    """A filter: deny the listed syscalls and sockets other than AF_UNIX. With ``check``, the filter of a
+    check's process: also no new processes (threads are fine), and signals and limits for itself only (an
+    instruction whose k is ``_SELF`` compares with its own pid, filled in by :class:`SeccompFilter`)."""
     errno = lambda e: 0x00050000 | e  # noqa: E731 - SECCOMP_RET_ERRNO | e, a tiny constructor
-    deny = dict(_DENY[arch], **(_CHECK_DENY[arch] if check_pid is not None else {}))
+    deny = dict(_DENY[arch], **(_CHECK_DENY[arch] if check else {}))
     nr = _NR[arch]
     prog: list[tuple[int, int, int, int]] = [
         (_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
@@ -189,7 +194,7 @@ def seccomp_program(arch: str, *, check_pid: int | None = None) -> list[tuple[in
     # socket(domain, ...): only AF_UNIX. socketpair is AF_UNIX by definition.
     prog += [(_JEQ_K, 0, 4, nr["socket"]), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 0, 1, _AF_UNIX),
              (_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, errno(_EAFNOSUPPORT))]
-    if check_pid is not None:
+    if check:
         # clone3 passes its flags in memory the filter cannot read: refuse it so libc falls back to clone.
         prog += [(_JEQ_K, 0, 1, nr["clone3"]), (_RET_K, 0, 0, errno(_ENOSYS))]
         prog += [(_JEQ_K, 0, 4, nr["clone"]), (_LD_W_ABS, 0, 0, 16), (_JSET_K, 0, 1, _CLONE_THREAD),
@@ -199,23 +204,33 @@ def seccomp_program(arch: str, *, check_pid: int | None = None) -> list[tuple[in
                 prog += [(_JEQ_K, 0, 1, nr[name]), (_RET_K, 0, 0, errno(_EPERM))]
         # The low 32 bits of arg 0 are the pid the kernel acts on (pid_t is 32 bits wide).
         for number in sorted(_SELF_ONLY[arch].values()):
-            prog += [(_JEQ_K, 0, 4, number), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 0, 1, check_pid),
+            prog += [(_JEQ_K, 0, 4, number), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 0, 1, _SELF),
                      (_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, errno(_EPERM))]
         prog += [(_JEQ_K, 0, 5, _PRLIMIT[arch]), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 2, 0, 0),
-                 (_JEQ_K, 1, 0, check_pid), (_RET_K, 0, 0, errno(_EPERM)), (_RET_K, 0, 0, _RET_ALLOW)]
+                 (_JEQ_K, 1, 0, _SELF), (_RET_K, 0, 0, errno(_EPERM)), (_RET_K, 0, 0, _RET_ALLOW)]
     prog.append((_RET_K, 0, 0, _RET_ALLOW))
     return prog
 
 
-def install_seccomp(*, check_pid: int | None = None) -> None:
-    arch = platform.machine()
-    if arch not in _AUDIT_ARCH:
-        raise OSError(95, f"seccomp: no filter for {arch}")
-    prog = seccomp_program(arch, check_pid=check_pid)
-    filters = (_SockFilter * len(prog))(*[_SockFilter(*ins) for ins in prog])
-    fprog = _SockFprog(len(prog), filters)
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
-    _check(libc().prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+class SeccompFilter:
+    """A filter assembled once (in pid 1 of the sandbox), installed cheaply by each check's process."""
+
+    def __init__(self, *, check: bool = False) -> None:
+        arch = platform.machine()
+        if arch not in _AUDIT_ARCH:
+            raise OSError(95, f"seccomp: no filter for {arch}")
+        prog = seccomp_program(arch, check=check)
+        self._raw = b"".join(struct.pack("=HBBI", c, jt, jf, 0 if k == _SELF else k) for c, jt, jf, k in prog)
+        self._self_at = [i for i, ins in enumerate(prog) if ins[3] == _SELF]
+
+    def install(self) -> None:
+        raw = bytearray(self._raw)
+        for i in self._self_at:
+            struct.pack_into("=I", raw, i * 8 + 4, os.getpid())
+        buf = (ctypes.c_char * len(raw)).from_buffer(raw)
+        fprog = _SockFprog(len(raw) // 8, ctypes.cast(buf, ctypes.POINTER(_SockFilter)))
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        _check(libc().prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
 
 
 # --------------------------------------------------------------------------- Landlock

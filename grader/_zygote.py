@@ -308,7 +308,7 @@ def _init(spec: dict[str, Any], files: list[tuple[str, bytes]], ctrl_fd: int, ou
         if spec["mode"] != "namespaces" and layers.get("landlock"):
             lx.install_landlock(binds["dirs"] + ["/dev/null", "/dev/urandom", "/dev/zero"], [workdir])
         if layers.get("seccomp"):
-            lx.install_seccomp()
+            lx.SeccompFilter().install()
         _scrub_environment()
         os.chdir(workdir)
     except Exception as exc:  # a grader-side failure: say so, never blame the submission
@@ -658,6 +658,9 @@ def _serve_sequential(ctrl: socket.socket, app: Any, spec: dict[str, Any], workd
                       caught: dict[str, BaseException | None]) -> NoReturn:
     """One check at a time: fork it, wait for it, kill whatever it left, acknowledge."""
     namespaced = spec["mode"] == "namespaces"
+    # As pid 1 of a namespace, this process kills whatever a check leaves behind: there, a check may start
+    # processes. Elsewhere it may not, nor signal anything but itself.
+    seccomp = lx.SeccompFilter(check=True) if spec["layers"].get("seccomp") and not namespaced else None
     reader = FrameReader(ctrl, max_body=1024)
     while True:
         check = _next_check(reader, deadline=None)
@@ -667,9 +670,7 @@ def _serve_sequential(ctrl: socket.socket, app: Any, spec: dict[str, Any], workd
         pid = _fork_retrying()
         if pid == 0:
             ctrl.close()
-            # As pid 1, this process kills whatever the check leaves behind: the check may start processes.
-            _serve_check(app, sock_fd, out_fd, spec, workdir, caught, namespaced=namespaced,
-                         may_fork=namespaced)
+            _serve_check(app, sock_fd, out_fd, spec, workdir, caught, namespaced=namespaced, seccomp=seccomp)
         os.close(sock_fd)
         os.close(out_fd)
         status = _wait(pid)
@@ -691,7 +692,8 @@ def _serve_pipelined(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdi
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     keep = (ctrl, wake_r, wake_w)
-    ahead = _fork_ahead(app, spec, workdir, caught, keep)
+    seccomp = lx.SeccompFilter(check=True)  # assembled once; each check's process fills in its pid
+    ahead = _fork_ahead(app, spec, workdir, caught, keep, seccomp)
     running: dict[int, Any] = {}
     reader = FrameReader(ctrl, max_body=1024)
     while True:
@@ -715,7 +717,7 @@ def _serve_pipelined(ctrl: socket.socket, app: Any, spec: dict[str, Any], workdi
         for fd in fds:
             os.close(fd)
         running[pid] = header.get("id")
-        ahead = _fork_ahead(app, spec, workdir, caught, keep)
+        ahead = _fork_ahead(app, spec, workdir, caught, keep, seccomp)
         _report_finished(ctrl, running)
 
 
@@ -745,7 +747,7 @@ def _report_finished(ctrl: socket.socket, running: dict[int, Any]) -> None:
 
 
 def _fork_ahead(app: Any, spec: dict[str, Any], workdir: str, caught: dict[str, BaseException | None],
-                keep: tuple[Any, ...]) -> tuple[int, socket.socket]:
+                keep: tuple[Any, ...], seccomp: lx.SeccompFilter) -> tuple[int, socket.socket]:
     """The process that will serve the next check, waiting for its descriptors."""
     mine, theirs = socket.socketpair()
     pid = _fork_retrying()
@@ -775,7 +777,7 @@ def _fork_ahead(app: Any, spec: dict[str, Any], workdir: str, caught: dict[str, 
         with contextlib.suppress(OSError):
             os.write(2, f"grader: could not start a check's process: {exc!r}\n".encode())
         os._exit(70)
-    _serve_check(app, fds[0], fds[1], spec, workdir, caught, namespaced=True, may_fork=False)
+    _serve_check(app, fds[0], fds[1], spec, workdir, caught, namespaced=True, seccomp=seccomp)
 
 
 def _exit_info(status: int) -> dict[str, Any]:
@@ -815,7 +817,8 @@ def _kill_leftovers(pid: int, namespaced: bool) -> None:
 
 
 def _serve_check(app: Any, sock_fd: int, out_fd: int, spec: dict[str, Any], workdir: str,
-                 caught: dict[str, BaseException | None], *, namespaced: bool, may_fork: bool) -> NoReturn:
+                 caught: dict[str, BaseException | None], *, namespaced: bool,
+                 seccomp: lx.SeccompFilter | None) -> NoReturn:
     try:
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
@@ -824,8 +827,8 @@ def _serve_check(app: Any, sock_fd: int, out_fd: int, spec: dict[str, Any], work
             os.setpgid(0, 0)
         cpu = int(spec["limits"]["check_timeout_s"]) + 2
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        if spec["layers"].get("seccomp"):
-            lx.install_seccomp(check_pid=None if may_fork else os.getpid())
+        if seccomp is not None:
+            seccomp.install()
         sock = socket.socket(fileno=sock_fd)
         reader = FrameReader(sock, max_body=int(spec["max_request_bytes"]))
         max_body = int(spec["max_response_bytes"])
