@@ -353,7 +353,7 @@ def _worker_main(tasks: Any, results: Any, options: _WorkerOptions) -> None:
     grader = Grader(require_full_isolation=options.require_full_isolation)
 
     def stop(*_: object) -> None:
-        grader.close()
+        grader.abort()  # not close(): this handler may interrupt close() itself, inside Popen.wait's lock
         os._exit(143)
 
     signal.signal(signal.SIGTERM, stop)
@@ -422,10 +422,11 @@ class LocalPool:
                     running = {pid: c for pid, c in running.items() if c != chunk_id}
                     yield from payload
         finally:
+            # Finished workers exit by themselves (each got a None): wait for them, so that SIGTERM never lands
+            # in a worker that is already closing its zygote. Interrupted, stop them at once.
             for p in procs:
-                if p.is_alive():
+                if pending:
                     p.terminate()
-            for p in procs:
                 p.join(timeout=10)
                 if p.is_alive():
                     p.kill()

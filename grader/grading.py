@@ -81,6 +81,11 @@ class Grader:
                 done(key, run)
         return {k: reports[k] for k in runs}
 
+    def abort(self) -> None:
+        """Kill the zygote and every sandbox without waiting for anything: for signal handlers."""
+        if self._zygote is not None:
+            self._zygote.abort()
+
     def close(self) -> None:
         if self._zygote is not None:
             self._zygote.close()
