@@ -39,20 +39,27 @@ def _env(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _limits(ex: Exercise) -> str:
+    return f"{ex.limits.load_timeout_s},{ex.limits.request_timeout_s}"
+
+
 def floor_seconds(ex: Exercise, paths: list[Path]) -> float:
-    """(b) One in-process pytest session over all submissions: Flask's test client, a fresh app per check."""
+    """(b) One in-process pytest session over all submissions: Flask's test client, a fresh app per check, the
+    exercise's load and request time limits (SIGALRM)."""
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
-    with _env(FRG_BENCH_SUBMISSIONS=os.pathsep.join(map(str, paths)), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"), \
-            contextlib.redirect_stdout(io.StringIO()):
+    with _env(FRG_BENCH_SUBMISSIONS=os.pathsep.join(map(str, paths)), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+              FRG_BENCH_LIMITS=_limits(ex)), contextlib.redirect_stdout(io.StringIO()):
         start = time.perf_counter()
         pytest.main(_pytest_args(ex))
         return time.perf_counter() - start
 
 
 def subprocess_each_seconds(ex: Exercise, paths: list[Path], timeout: float = 60) -> float:
-    """(c) One `pytest --json-report` subprocess per submission, app imported into that pytest process."""
-    env = {**os.environ, "PYTHONPATH": str(HERE), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    """(c) One `pytest --json-report` subprocess per submission, app imported into that pytest process, the
+    exercise's time limits applied as in (b); ``timeout`` ends a pytest that hangs anyway (os._exit aside)."""
+    env = {**os.environ, "PYTHONPATH": str(HERE), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           "FRG_BENCH_LIMITS": _limits(ex)}
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         for i, path in enumerate(paths):

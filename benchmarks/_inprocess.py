@@ -4,13 +4,19 @@ No isolation at all: each check gets Flask's own test client on a freshly import
 Submissions come from FRG_BENCH_SUBMISSIONS (paths joined by os.pathsep); every check is parametrized over
 them, grouped per submission like the grader's runner. Used in-process (one session, the floor) and as
 `pytest -p _inprocess --json-report` in a subprocess per submission (the naive baseline).
+
+The exercise's time limits apply as the grader applies them, with SIGALRM (as pytest-timeout's signal method
+does): FRG_BENCH_LIMITS is "load_s,request_s". A submission that failed to load once (a loop at import, an
+exception) is not imported again for its other checks, as the grader loads it once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,19 +29,51 @@ from flask.testing import FlaskClient
 _counter = itertools.count()
 
 
+_failed_to_load: dict[Path, str] = {}
+
+
+def _limits() -> tuple[float, float]:
+    load, request = (os.environ.get("FRG_BENCH_LIMITS") or "0,0").split(",")
+    return float(load), float(request)
+
+
+class TimeLimit(Exception):
+    pass
+
+
+def _expire(*_: Any) -> None:
+    raise TimeLimit("time limit")
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    if seconds <= 0:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class _Client(FlaskClient):
-    """Flask's client plus the grader client's `user_agent=None` (send no User-Agent)."""
+    """Flask's client plus the grader client's `user_agent=None` (send no User-Agent), under the request
+    time limit."""
 
     def open(self, *args: Any, user_agent: Any = ..., **kwargs: Any) -> Any:  # type: ignore[override]
-        if user_agent is None:
-            saved = dict(self.environ_base)
-            self.environ_base.pop("HTTP_USER_AGENT", None)
-            try:
-                return super().open(*args, **kwargs)
-            finally:
-                self.environ_base.clear()
-                self.environ_base.update(saved)
-        return super().open(*args, **kwargs)
+        with _time_limit(_limits()[1]):
+            if user_agent is None:
+                saved = dict(self.environ_base)
+                self.environ_base.pop("HTTP_USER_AGENT", None)
+                try:
+                    return super().open(*args, **kwargs)
+                finally:
+                    self.environ_base.clear()
+                    self.environ_base.update(saved)
+            return super().open(*args, **kwargs)
 
 
 def fresh_app(path: Path) -> Flask:
@@ -73,7 +111,14 @@ def _bench_submission(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture
 def client(_bench_submission: Path) -> Iterator[FlaskClient]:
-    app = fresh_app(_bench_submission)
+    if _bench_submission in _failed_to_load:
+        pytest.fail(_failed_to_load[_bench_submission])
+    try:
+        with _time_limit(_limits()[0]):
+            app = fresh_app(_bench_submission)
+    except BaseException as exc:  # a syntax error, a loop at import cut by the limit, sys.exit, no app
+        _failed_to_load[_bench_submission] = f"did not load: {type(exc).__name__}"
+        raise
     app.test_client_class = _Client
     app.config["TESTING"] = True
     with app.test_client() as c:
