@@ -1,12 +1,13 @@
 """Issue 4: `grader batch` on a generated class, against the in-process floor and a subprocess per submission.
 
-    .venv/bin/python benchmarks/bench_batch.py [--n 200] [--n-big 1000] [--subprocess-sample 30]
+    .venv/bin/python benchmarks/bench_batch.py [--n 200] [--n-big 1000] [--subprocess-sample 30] [--rounds 3]
 
 The class mixes correct (55%), wrong (25%), crashing (10%: syntax error, os._exit at import, a view that
 raises) and timing-out (10%: a loop at import, or in GET /login only) submissions of login-greeting. A copy of
 the exercise with SHORT limits is used (load 1 s, request 0.3 s, check 1 s) so timeouts do not dominate.
 Prints per submission: (a) `grader batch --workers 1`, (b) the floor (one in-process pytest session, Flask's
-test client, fresh app per check), (c) one `pytest --json-report` subprocess per submission (a sample);
+test client, fresh app per check), (c) one `pytest --json-report` subprocess per submission (a sample), (b) and
+(c) stopping loops at the same limits with SIGALRM;
 c/a, a/b, the speed-up of 2 workers over 1, and the peak RSS of the batch process tree at N and N-big.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,7 +102,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--n-big", type=int, default=1000, help="0 to skip the memory run at this size")
     parser.add_argument("--subprocess-sample", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=1, help="measure each this many times, interleaved; "
+                        "print the median and the range (this VM's speed drifts by 10-20%%)")
     opts = parser.parse_args()
+    runs: dict[str, list[float]] = {"a": [], "two": [], "b": [], "c": [], "rss1": [], "rss2": []}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         exercises = tmp / "exercises"
@@ -112,33 +117,44 @@ def main() -> None:
         subs.mkdir()
         build_class(subs, opts.n, ROOT / "exercises")
         paths = sorted(subs.iterdir())
-        a_total, rss1 = run_batch(subs, exercises, 1)
-        two_total, rss2 = run_batch(subs, exercises, 2)
         # The floor ends a loop with SIGALRM, as the grader's limits would; os._exit would end the floor itself.
         safe = [p for p in paths if "_exit" not in p.read_text()]
-        b = floor_seconds(ex, safe) / len(safe)
         sample = paths[: opts.subprocess_sample]
-        c = subprocess_each_seconds(ex, sample, timeout=5) / len(sample)
+        floor_seconds(ex, safe[:4])  # warm up (imports, check modules), as (a) starts its own process first
+        for _ in range(opts.rounds):
+            seconds, rss = run_batch(subs, exercises, 1)
+            runs["a"].append(seconds / opts.n)
+            runs["rss1"].append(rss)
+            seconds, rss = run_batch(subs, exercises, 2)
+            runs["two"].append(seconds / opts.n)
+            runs["rss2"].append(rss)
+            runs["b"].append(floor_seconds(ex, safe) / len(safe))
+            runs["c"].append(subprocess_each_seconds(ex, sample, timeout=5) / len(sample))
         big = None
         if opts.n_big:
             subs_big = tmp / "class-big"
             subs_big.mkdir()
             build_class(subs_big, opts.n_big, ROOT / "exercises")
             big = run_batch(subs_big, exercises, 2)
-    a = a_total / opts.n
+    a, two, b, c, rss1, rss2 = (statistics.median(runs[k]) for k in ("a", "two", "b", "c", "rss1", "rss2"))
     print(f"class of N={opts.n} login-greeting submissions (55% correct, 25% wrong, 10% crash, 10% time out; "
-          "short limits)")
-    print(f"(a) grader batch --workers 1, full isolation   {a * 1000:8.1f} ms/submission  ({a_total:.1f} s, "
-          "start-up included)")
-    print(f"(b) floor: in-process pytest, fresh app/check  {b * 1000:8.1f} ms/submission  (n={len(safe)}: "
-          "os._exit would end it; the same limits, by SIGALRM)")
-    print(f"(c) pytest --json-report subprocess each       {c * 1000:8.1f} ms/submission  (n={len(sample)})")
-    print(f"c/a = {c / a:.1f}   a/b = {a / b:.2f}   2 workers: {two_total:.1f} s, speed-up {a_total / two_total:.2f}x")
+          f"short limits), {opts.rounds} round(s)")
+    print(f"(a) grader batch --workers 1, full isolation   {a * 1000:8.1f} ms/submission  {_spread(runs['a'])} "
+          "(start-up included)")
+    print(f"(b) floor: in-process pytest, fresh app/check  {b * 1000:8.1f} ms/submission  {_spread(runs['b'])} "
+          f"(n={len(safe)}: os._exit would end it; the same limits, by SIGALRM)")
+    print(f"(c) pytest --json-report subprocess each       {c * 1000:8.1f} ms/submission  {_spread(runs['c'])} "
+          f"(n={len(sample)})")
+    print(f"c/a = {c / a:.1f}   a/b = {a / b:.2f}   2 workers: {two * 1000:.1f} ms/submission, speed-up {a / two:.2f}x")
     print(f"peak RSS of the batch process tree: N={opts.n}: {rss1 / 2**20:.0f} MB (1 worker), "
           f"{rss2 / 2**20:.0f} MB (2 workers)")
     if big:
-        print(f"peak RSS at N={opts.n_big} (2 workers): {big[1] / 2**20:.0f} MB; {big[0]:.1f} s, "
-              f"{big[0] / opts.n_big * 1000:.1f} ms/submission")
+        print(f"peak RSS at N={opts.n_big} (2 workers): {big[1] / 2**20:.0f} MB ({big[1] / rss2:.2f}x N={opts.n}); "
+              f"{big[0]:.1f} s, {big[0] / opts.n_big * 1000:.1f} ms/submission")
+
+
+def _spread(values: list[float]) -> str:
+    return f"(range {min(values) * 1000:.0f}-{max(values) * 1000:.0f})" if len(values) > 1 else ""
 
 
 if __name__ == "__main__":
