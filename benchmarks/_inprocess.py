@@ -97,6 +97,10 @@ def fresh_app(path: Path) -> Flask:
     raise LookupError(f"no Flask app in {entry}")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _failed_to_load.clear()  # the floor runs several sessions in one process: each starts knowing nothing
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "client" in metafunc.fixturenames:
         subs = [p for p in os.environ.get("FRG_BENCH_SUBMISSIONS", "").split(os.pathsep) if p]
