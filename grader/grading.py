@@ -82,7 +82,8 @@ class Grader:
         return {k: reports[k] for k in runs}
 
     def abort(self) -> None:
-        """Kill the zygote and every sandbox without waiting for anything: for signal handlers."""
+        """Kill the zygote without waiting for anything (for signal handlers); each sandbox ends itself when
+        this process, and with it the grader's end of the sandbox's control socket, is gone."""
         if self._zygote is not None:
             self._zygote.abort()
 
