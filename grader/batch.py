@@ -385,6 +385,7 @@ class LocalPool:
         self.options = _WorkerOptions(out_dir, require_full_isolation, os.getpid())
         # spawn, not fork: the parent may run a progress thread, and workers need none of its state.
         self.ctx = mp.get_context("spawn")
+        self.exitcodes: list[int | None] = []  # how the last run's workers ended (0: they finished and left)
 
     def _start(self, tasks: Any, results: Any) -> Any:
         proc = self.ctx.Process(target=_worker_main, args=(tasks, results, self.options), daemon=True)
@@ -432,6 +433,7 @@ class LocalPool:
                 if p.is_alive():
                     p.kill()
                     p.join()
+            self.exitcodes = [p.exitcode for p in procs]
 
     def _reap(self, procs: list[Any], running: dict[int, int], pending: set[int], chunks: list[Chunk],
               tasks: Any, results: Any, streamed: dict[int, set[str]]) -> Iterator[Row]:

@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 from conftest import EXERCISES
 
-from grader.batch import Journal, discover, normalize_student, read_roster
+from grader.batch import Journal, LocalPool, chunked, discover, normalize_student, read_roster
 from grader.classreport import histogram
 from grader.cli import main
 from grader.errors import GraderError
@@ -197,6 +197,21 @@ def test_missing_roster_column_is_a_clear_error(tmp_path: Path, capsys: pytest.C
     assert info.value.code == 1
     assert "has no `student` column" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_finished_workers_leave_on_their_own(tmp_path: Path) -> None:
+    """Workers that have graded everything exit by themselves: they are never sent SIGTERM while closing their
+    zygote (which once deadlocked the handler until a 10 s timeout)."""
+    ex = load_exercise("login-greeting", EXERCISES)
+    for i in range(6):
+        put(tmp_path / "subs" / f"s{i}.py", (EXERCISES / "login-greeting" / "solution" / "app.py").read_text())
+    layout = discover(tmp_path / "subs", [ex])
+    pool = LocalPool(2, tmp_path / "out")
+    rows = list(pool.run(chunked(layout.jobs, {ex.slug: ex}, 2)))
+    assert sorted(r["student"] for r in rows) == [f"s{i}" for i in range(6)]
+    assert all(r["score"] == ex.max_score for r in rows), rows
+    assert pool.exitcodes == [0, 0]
 
 
 # ----------------------------------------------------------------------------- a class, end to end
