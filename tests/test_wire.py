@@ -13,7 +13,7 @@ from conftest import EXERCISES
 from grader.client import SandboxClient
 from grader.sandbox import Zygote, read_submission
 from grader.spec import load_exercise
-from grader.wire import FrameReader, WireError, send_frame
+from grader.wire import FrameReader, WireDescriptors, WireError, send_frame
 
 
 def inode(fd: int) -> int:
@@ -28,7 +28,7 @@ def test_descriptors_stay_with_their_frame_when_frames_arrive_back_to_back() -> 
         send_frame(a, {"n": 0}, fds=[pipes[0][0]])
         send_frame(a, {"n": 1}, b"body")
         send_frame(a, {"n": 2}, fds=[pipes[1][0], pipes[2][0]])
-        reader = FrameReader(b, max_body=1024)
+        reader = FrameReader(b, max_body=1024, accept_fds=True)
         got = []
         for _ in range(3):
             header, body = reader.read(deadline=None)
@@ -57,6 +57,66 @@ def test_malformed_frames_are_wire_errors(raw: bytes, message: str) -> None:
         with pytest.raises(WireError, match=re.escape(message)):
             FrameReader(b, max_body=10).read(deadline=None)
     finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("kind", [socket.SOCK_STREAM, socket.SOCK_SEQPACKET])
+def test_the_trusted_side_accepts_no_descriptors_and_keeps_none(kind: int) -> None:
+    a, b = socket.socketpair(socket.AF_UNIX, kind)
+    r, w = os.pipe()
+    try:
+        before = len(os.listdir("/proc/self/fd"))
+        send_frame(a, {"n": 0}, fds=[r] * 200)
+        with pytest.raises(WireDescriptors):
+            FrameReader(b, max_body=1024).read(deadline=None)
+        assert len(os.listdir("/proc/self/fd")) == before  # the kernel closed what it did not deliver
+    finally:
+        for fd in (r, w):
+            os.close(fd)
+        a.close()
+        b.close()
+
+
+def test_a_deeply_nested_header_is_a_wire_error_not_a_crash() -> None:
+    a, b = socket.socketpair()
+    raw = b"[" * 200000 + b"]" * 200000
+    try:
+        a.sendall(struct.pack(">I", len(raw)) + raw)
+        with pytest.raises(WireError, match="not JSON"):
+            FrameReader(b, max_body=10, max_header=len(raw)).read(deadline=None)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_drain_now_stops_at_its_budget_against_a_pipe_kept_full() -> None:
+    import threading
+
+    r, w = os.pipe()
+    a, b = socket.socketpair()
+    stop = threading.Event()
+
+    def shout() -> None:
+        while not stop.is_set():
+            try:
+                os.write(w, b"y" * 65536)
+            except OSError:
+                return
+
+    got: list[int] = []
+    reader = FrameReader(b, max_body=10)
+    reader.drains[r] = lambda data: got.append(len(data))
+    writer = threading.Thread(target=shout, daemon=True)
+    writer.start()
+    try:
+        reader.drain_now(budget=1 << 20)
+        assert sum(got) <= (1 << 20) + 65536
+    finally:
+        stop.set()
+        os.close(r)
+        writer.join(timeout=5)
+        os.close(w)
         a.close()
         b.close()
 
