@@ -117,7 +117,10 @@ _DENY = {
                "process_vm_writev": 311, "reboot": 169, "swapon": 167, "swapoff": 168, "acct": 163,
                "open_by_handle_at": 304, "name_to_handle_at": 303, "io_uring_setup": 425, "io_uring_enter": 426,
                "io_uring_register": 427, "fanotify_init": 300, "move_mount": 429, "fsopen": 430,
-               "fsmount": 432, "open_tree": 428},
+               "fsmount": 432, "open_tree": 428,
+               # Memory no rlimit counts (RLIMIT_AS sees only what is mapped), which could outlive the sandbox.
+               "memfd_create": 319, "memfd_secret": 447, "shmget": 29, "shmat": 30, "shmctl": 31, "msgget": 68,
+               "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semget": 64, "mq_open": 240},
     "aarch64": {"ptrace": 117, "mount": 40, "umount2": 39, "pivot_root": 41, "unshare": 97, "setns": 268,
                 "chroot": 51, "kexec_load": 104, "kexec_file_load": 294, "init_module": 105,
                 "finit_module": 273, "delete_module": 106, "bpf": 280, "perf_event_open": 241, "keyctl": 219,
@@ -125,8 +128,16 @@ _DENY = {
                 "process_vm_writev": 271, "reboot": 142, "swapon": 224, "swapoff": 225, "acct": 89,
                 "open_by_handle_at": 265, "name_to_handle_at": 264, "io_uring_setup": 425,
                 "io_uring_enter": 426, "io_uring_register": 427, "fanotify_init": 262, "move_mount": 429,
-                "fsopen": 430, "fsmount": 432, "open_tree": 428},
+                "fsopen": 430, "fsmount": 432, "open_tree": 428,
+                "memfd_create": 279, "memfd_secret": 447, "shmget": 194, "shmat": 196, "shmctl": 195,
+                "msgget": 186, "msgsnd": 189, "msgrcv": 188, "msgctl": 187, "semget": 190, "mq_open": 180},
 }
+# Calls allowed only with some arguments: fcntl may not grow a pipe (F_SETPIPE_SZ: pipes would pin up to 1 MB
+# each), and prctl may not change the parent-death signal except to SIGKILL (it ties the sandbox's life to the
+# grader's; the grader sets it before this filter, and a check's process sets it to SIGKILL).
+_FCNTL = {"x86_64": 72, "aarch64": 25}
+_PRCTL = {"x86_64": 157, "aarch64": 167}
+_F_SETPIPE_SZ, _PR_SET_PDEATHSIG, _SIGKILL = 1031, 1, 9
 _NR = {"x86_64": {"socket": 41, "socketpair": 53, "clone": 56, "clone3": 435, "fork": 57, "vfork": 58},
        "aarch64": {"socket": 198, "socketpair": 199, "clone": 220, "clone3": 435}}
 # What a check's process may aim only at itself: signals (arg 0 is the pid or thread group), and resource limits
@@ -194,6 +205,12 @@ def seccomp_program(arch: str, *, check: bool = False) -> list[tuple[int, int, i
     # socket(domain, ...): only AF_UNIX. socketpair is AF_UNIX by definition.
     prog += [(_JEQ_K, 0, 4, nr["socket"]), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 0, 1, _AF_UNIX),
              (_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, errno(_EAFNOSUPPORT))]
+    # fcntl(fd, cmd): arg 1 is at offset 24. prctl(option, arg2): option at 16, arg2 at 24.
+    prog += [(_JEQ_K, 0, 4, _FCNTL[arch]), (_LD_W_ABS, 0, 0, 24), (_JEQ_K, 0, 1, _F_SETPIPE_SZ),
+             (_RET_K, 0, 0, errno(_EPERM)), (_RET_K, 0, 0, _RET_ALLOW)]
+    prog += [(_JEQ_K, 0, 6, _PRCTL[arch]), (_LD_W_ABS, 0, 0, 16), (_JEQ_K, 0, 3, _PR_SET_PDEATHSIG),
+             (_LD_W_ABS, 0, 0, 24), (_JEQ_K, 1, 0, _SIGKILL), (_RET_K, 0, 0, errno(_EPERM)),
+             (_RET_K, 0, 0, _RET_ALLOW)]
     if check:
         # clone3 passes its flags in memory the filter cannot read: refuse it so libc falls back to clone.
         prog += [(_JEQ_K, 0, 1, nr["clone3"]), (_RET_K, 0, 0, errno(_ENOSYS))]
