@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraderError
+from .files import skipped
 from .results import Isolation
 from .spec import Exercise, Limits
 from .wire import FrameReader, WireClosed, WireError, WireTimeout, send_frame
@@ -30,7 +31,6 @@ MAX_SUBMISSION_FILES = 200
 MAX_SUBMISSION_BYTES = 8 * 1024 * 1024
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".pytest_cache"}
 
 
 class SandboxError(GraderError):
@@ -96,7 +96,7 @@ def read_submission(path: Path, entry: str) -> Submission:
     else:
         for p in sorted(path.rglob("*")):
             rel = p.relative_to(path)
-            if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts) or not p.is_file():
+            if skipped(rel) or not p.is_file():
                 continue
             if len(files) >= MAX_SUBMISSION_FILES:
                 break

@@ -24,7 +24,7 @@ from grader.batch import Journal, LocalPool, chunked, discover, normalize_studen
 from grader.classreport import histogram
 from grader.cli import main
 from grader.errors import GraderError
-from grader.results import report_schema
+from grader.results import ReportStatus, Status, SummaryRow, report_schema
 from grader.spec import load_exercise
 
 GRADER = Path(sys.executable).parent / "grader"
@@ -158,19 +158,35 @@ def test_bad_rosters(tmp_path: Path, text: str, message: str) -> None:
         read_roster(path)
 
 
+def row(student: str, score: float) -> SummaryRow:
+    return SummaryRow(student, "x", "0" * 64, "v1", ReportStatus.GRADED, score, 2.0, "", {"c": Status.PASSED})
+
+
 def test_journal_ignores_and_repairs_a_torn_last_line(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.jsonl")
     journal.open()
-    journal.append({"student": "a", "slug": "x", "score": 1})
+    journal.append(row("a", 1))
     journal.close()
     with journal.path.open("a") as f:
         f.write('{"student": "b", "sl')  # kill -9 in the middle of a write
     assert list(journal.load()) == [("a", "x")]
     journal.open()
-    journal.append({"student": "c", "slug": "x", "score": 2})
+    journal.append(row("c", 2))
     journal.close()
+    assert journal.load()[("c", "x")] == row("c", 2)  # typed on the way in and out
     assert list(journal.load()) == [("a", "x"), ("c", "x")]
     assert journal.path.read_text().count("\n") == 2
+
+
+def test_journal_reads_the_untyped_rows_of_earlier_versions(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.path.write_text(json.dumps({
+        "student": "a", "slug": "x", "sha256": "0" * 64, "version": "v1", "status": "graded", "score": 1.5,
+        "max_score": 2.0, "message": "", "checks": {"c": "passed", "d": "failed"}, "duration_s": 0.1}) + "\n")
+    old = journal.load()[("a", "x")]
+    assert old.status is ReportStatus.GRADED and old.score == 1.5 and old.is_grade
+    assert old.checks == {"c": Status.PASSED, "d": Status.FAILED}
+    assert old.fault is None and old.attempts == 1
 
 
 def test_histogram_bins() -> None:
@@ -209,8 +225,8 @@ def test_finished_workers_leave_on_their_own(tmp_path: Path) -> None:
     layout = discover(tmp_path / "subs", [ex])
     pool = LocalPool(2, tmp_path / "out")
     rows = list(pool.run(chunked(layout.jobs, {ex.slug: ex}, 2)))
-    assert sorted(r["student"] for r in rows) == [f"s{i}" for i in range(6)]
-    assert all(r["score"] == ex.max_score for r in rows), rows
+    assert sorted(r.student for r in rows) == [f"s{i}" for i in range(6)]
+    assert all(r.score == ex.max_score for r in rows), rows
     assert pool.exitcodes == [0, 0]
 
 

@@ -56,7 +56,9 @@ def _set_check(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
         (_set_check("status", "passing"), "'passing' is not one of"),
         (_set_check("visibility", "secret"), "'secret' is not one of"),
         (_set("score", -1), "-1 is less than the minimum"),
-        (_set("schema_version", 2), "1 was expected"),
+        (_set("schema_version", 1), "2 was expected"),
+        (_set("status", "incomplete"), "does not contain items matching"),
+        (_set_check("status", "grader_fault"), "should not be valid"),
         (_set("surprise", True), "Additional properties are not allowed"),
         (lambda d: d["submission"].update(sha256="not-a-hash"), "does not match"),
         (
