@@ -30,7 +30,7 @@ from .handout import write_handouts
 from .progress import progress_for
 from .render import DEFAULT_FORMATS, RENDERERS, STATUS_LABELS, number, write_reports
 from .render._common import fault_summary
-from .results import Report
+from .results import Report, ReportStatus
 from .sandbox import PROTECTIONS
 from .scaffold import new_exercise
 from .spec import list_exercises, load_exercise
@@ -245,7 +245,7 @@ def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int
 
 def print_summary(report: Report) -> None:
     click.echo(click.style(report.exercise["title"], bold=True) + f" ({report.exercise['slug']})")
-    if report.message:
+    if report.status is ReportStatus.ERROR:
         click.echo(click.style(f"Your submission could not be graded: {report.message}", fg="red"))
         if report.output.strip():
             click.echo(_indent(report.output.strip()[-3000:]))

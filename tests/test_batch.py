@@ -24,7 +24,7 @@ from grader.batch import Journal, LocalPool, chunked, discover, normalize_studen
 from grader.classreport import histogram
 from grader.cli import main
 from grader.errors import GraderError
-from grader.results import ReportStatus, Status, SummaryRow, report_schema
+from grader.results import ReportStatus, Status, SummaryRow, report_schema, summary_schema
 from grader.spec import load_exercise
 
 GRADER = Path(sys.executable).parent / "grader"
@@ -302,6 +302,8 @@ def test_every_report_of_the_class(graded_class: dict[str, object]) -> None:
     out = graded_class["out"]
     assert isinstance(out, Path)
     summary = json.loads((out / "summary.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(summary_schema())
+    jsonschema.Draft202012Validator(summary_schema()).validate(summary)
     validator = jsonschema.Draft202012Validator(report_schema())
     rows = {(s["student"], e["slug"]): s for e in summary["exercises"] for s in e["students"]}
     assert len(rows) == 2 * len(CLASS) - len(SKIPS_AUTH)

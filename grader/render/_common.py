@@ -49,8 +49,8 @@ CHECK_FAULT_NOTE = (
     "bug, for its author to fix; your submission will be graded again once it is fixed."
 )
 INCOMPLETE_NOTE = (
-    "Your submission could not be graded completely, and this is not your fault: the points below are not "
-    "your score. It will be graded again."
+    "Your submission could not be graded completely, and this is not your fault: no total is given for it, "
+    "and it will be graded again."
 )
 FAULT_NOTES = MappingProxyType({Status.GRADER_FAULT: GRADER_FAULT_NOTE, Status.CHECK_FAULT: CHECK_FAULT_NOTE})
 
@@ -80,9 +80,10 @@ def faults(report: Report) -> list[CheckResult]:
     return [c for c in report.checks if c.status.is_fault]
 
 
-def fault_summary(report: Report) -> str:
-    """One paragraph for the top of any format: which checks could not be judged, and whose fault it is."""
-    parts = [INCOMPLETE_NOTE]
+def fault_summary(report: Report, lead: str = INCOMPLETE_NOTE) -> str:
+    """One paragraph for the top of any format: ``lead``, then which checks could not be judged and whose
+    fault it is (a check fault names the check, for the exercise's author)."""
+    parts = [lead] if lead else []
     grader = [c.title for c in report.grader_faults]
     broken = [f"{c.title} (`{c.id}`)" for c in report.check_faults]
     if grader:

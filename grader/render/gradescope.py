@@ -60,8 +60,8 @@ def _top_output(report: Report) -> str:
         parts = [f"Your submission could not be graded: {report.message or 'the grader gave no reason.'}",
                  "Fix the problem above and submit again."]
     elif not report.is_grade:
-        parts = ["Your submission could not be graded, and this is not your fault: it will be regraded. No score "
-                 "has been given for this run.", fault_summary(report)]
+        parts = [fault_summary(report, "Your submission could not be graded, and this is not your fault: it will "
+                                       "be regraded. No score has been given for this run.")]
     else:
         counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
         parts = [f"Score: {number(report.score)} / {number(report.max_score)} points ({counts or 'no checks'})."]
