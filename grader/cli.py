@@ -121,7 +121,7 @@ def list_cmd(exercises_dir: Path) -> None:
     """List the exercises and the topics they cover."""
     for ex in list_exercises(exercises_dir):
         click.echo(f"{click.style(ex.slug, bold=True)}  {ex.title}  ({len(ex.checks)} checks, "
-                   f"{ex.max_score:g} points)")
+                   f"{number(ex.max_score)} points)")
         if ex.topics:
             click.echo(f"    topics: {', '.join(ex.topics)}")
 
