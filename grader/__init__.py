@@ -10,10 +10,10 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0"
 
 from .errors import GraderError, IsolationError, SpecError
-from .results import CheckResult, Report, ReportStatus, Status
+from .results import CheckResult, Report, ReportStatus, Status, SummaryRow
 from .spec import Check, Exercise, Limits, load_exercise
 
 __all__ = [
     "Check", "CheckResult", "Exercise", "GraderError", "IsolationError", "Limits", "Report", "ReportStatus",
-    "SpecError", "Status", "__version__", "load_exercise",
+    "SpecError", "Status", "SummaryRow", "__version__", "load_exercise",
 ]

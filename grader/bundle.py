@@ -17,12 +17,12 @@ import zipfile
 from pathlib import Path
 
 from .errors import GraderError
+from .files import SKIP_DIRS, skipped
 from .spec import Exercise
 
 DISTRIBUTION = "flask-route-grader"
 # Fixed timestamps and sorted entries: the same inputs give the same zip, byte for byte.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_SKIP = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 
 SETUP_SH = """\
 #!/usr/bin/env bash
@@ -93,7 +93,7 @@ def build_wheel(dest: Path) -> Path:
         for name in ("pyproject.toml", "README.md"):
             if (root / name).is_file():
                 shutil.copy2(root / name, src / name)
-        shutil.copytree(root / "grader", src / "grader", ignore=shutil.ignore_patterns(*_SKIP, "*.pyc"))
+        shutil.copytree(root / "grader", src / "grader", ignore=shutil.ignore_patterns(*SKIP_DIRS, "*.pyc"))
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
                "-w", str(dest), str(src)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -118,7 +118,7 @@ def _exercise_files(exercise: Exercise) -> list[Path]:
     """The spec and the checks folder: what a grade depends on. Starter, solution and examples stay out."""
     files = [exercise.spec_path]
     files += sorted(p for p in exercise.checks_dir.rglob("*") if p.is_file()
-                    and not any(part in _SKIP or part.startswith(".") for part in p.relative_to(exercise.root).parts)
+                    and not skipped(p.relative_to(exercise.root))
                     and p.suffix != ".pyc")
     return files
 

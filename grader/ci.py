@@ -94,6 +94,9 @@ def annotation_commands(report: Report, submission: Path, workspace: str | None 
 
 
 def points_notice(report: Report) -> str:
+    if not report.is_grade:  # an incomplete report's total is nobody's score
+        return command("notice", f"not graded (grader or check fault, not your fault)/{number(report.max_score)}",
+                       title="Points")
     return command("notice", f"{number(report.score)}/{number(report.max_score)}", title="Points")
 
 

@@ -1,8 +1,13 @@
-"""The class-level outputs of a batch: summary.json, grades.csv and index.html, built from summary rows only.
+"""The class-level outputs of a batch: summary.json, grades.csv and index.html, built from a typed
+:class:`BatchSummary` (the batch's :class:`~grader.results.SummaryRow` per submission and what it found).
 
-Everything here is a pure function of (exercises, layout, rows, roster) except the ``run`` block (timestamps,
-durations, how many were graded this time), which is kept apart so a test can blank it: the same inputs give
-the same bytes.
+A stage below the batch: it imports nothing from it (the roster is anything shaped like :class:`RosterLike`).
+Everything here is a pure function of the summary except its ``run`` block (timestamps, durations, how many
+were graded this time), which is kept apart so a test can blank it: the same inputs give the same bytes.
+
+A submission that is not a grade (a grader fault still failing after the batch's retries, or a bug in a
+check) is listed as not graded everywhere: no score in summary.json, an empty cell in grades.csv with the
+reason in its note, and never a 0 in the class statistics.
 """
 
 from __future__ import annotations
@@ -14,21 +19,57 @@ import io
 import json
 import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from .render import write_atomic
-from .render.html import _number
+from .render import number, write_atomic
+from .results import ReportStatus, Status, SummaryRow
 from .spec import Exercise
 
-if TYPE_CHECKING:
-    from .batch import Layout, Roster, Row
-
-SUMMARY_SCHEMA_VERSION = 1
+SUMMARY_SCHEMA_VERSION = 2
 _HIST_W, _HIST_H, _BAR_GAP = 560, 150, 4
+_STUDENT_STATUSES = (Status.PASSED, Status.FAILED, Status.ERROR, Status.TIMEOUT)
+_FAULT_WORDS = {Status.GRADER_FAULT: "grader fault", Status.CHECK_FAULT: "check fault"}
+
+
+class RosterLike(Protocol):
+    """What the class report reads of a roster (:class:`grader.batch.Roster` is one)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def rows(self) -> tuple[dict[str, str], ...]: ...
+    def student(self, row: dict[str, str]) -> str: ...
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """Everything the class outputs are made from."""
+
+    exercises: list[Exercise]
+    rows: dict[tuple[str, str], SummaryRow]  # (student, slug) -> row
+    students: list[str]  # everyone who handed something in, normalized
+    layout_kind: str = "one-exercise"
+    prefix: str = ""
+    ignored: list[str] = field(default_factory=list)
+    roster: RosterLike | None = None
+    run: dict[str, Any] = field(default_factory=dict)
+
+
+def not_graded_reason(row: SummaryRow) -> str:
+    """``not graded: grader fault`` or ``not graded: check fault (`check-id`)``: the words every output uses."""
+    fault = row.fault or Status.GRADER_FAULT
+    broken = [cid for cid, s in sorted(row.checks.items()) if s is Status.CHECK_FAULT]
+    which = f" ({', '.join(f'`{c}`' for c in broken)})" if fault is Status.CHECK_FAULT and broken else ""
+    return f"not graded: {_FAULT_WORDS[fault]}{which}"
 
 
 def _mean(values: list[float]) -> float | None:
@@ -45,11 +86,11 @@ def histogram(scores: Iterable[float], max_score: float) -> list[dict[str, Any]]
     whole = max_score <= 20 and float(max_score).is_integer()
     edges = [float(i) for i in range(int(max_score) + 1)] if whole else [max_score * i / 10 for i in range(11)]
     if whole:
-        bins: list[dict[str, Any]] = [{"label": _number(e), "from": e, "to": e, "count": 0} for e in edges]
+        bins: list[dict[str, Any]] = [{"label": number(e), "from": e, "to": e, "count": 0} for e in edges]
         for s in scores:
             bins[min(len(bins) - 1, max(0, int(s)))]["count"] += 1
         return bins
-    bins = [{"label": f"{_number(a)}–{_number(b)}", "from": a, "to": b, "count": 0}
+    bins = [{"label": f"{number(a)}–{number(b)}", "from": a, "to": b, "count": 0}
             for a, b in zip(edges, edges[1:], strict=False)]
     for s in scores:
         i = int(10 * s / max_score) if max_score > 0 else 0
@@ -57,58 +98,67 @@ def histogram(scores: Iterable[float], max_score: float) -> list[dict[str, Any]]
     return bins
 
 
-def _exercise_summary(ex: Exercise, rows: list[Row]) -> dict[str, Any]:
-    graded = [r for r in rows if r["status"] != "fault"]
-    scores = [float(r["score"]) for r in graded]
+def _exercise_summary(ex: Exercise, rows: list[SummaryRow]) -> dict[str, Any]:
+    graded = [r for r in rows if r.is_grade]
+    scores = [float(r.score or 0.0) for r in graded]
     checks = []
     for c in ex.checks:
-        counts = {s: 0 for s in ("passed", "failed", "error", "timeout")}
+        counts = {s.value: 0 for s in _STUDENT_STATUSES}
         for r in graded:
-            status = r["checks"].get(c.id)
-            if status in counts:
-                counts[status] += 1
+            status = r.checks.get(c.id)
+            if status is not None and status.value in counts:
+                counts[status.value] += 1
         checks.append({"id": c.id, "title": c.title, "points": c.points, **counts,
                        "pass_rate": round(counts["passed"] / len(graded), 4) if graded else None})
-    students = [{"student": r["student"], "status": r["status"], "score": r["score"],
-                 "message": r["message"], "checks": dict(sorted(r["checks"].items())),
-                 "report": f"{r['student']}/{ex.slug}/report.html" if r["status"] != "fault" else None}
-                for r in sorted(rows, key=lambda r: r["student"])]
-    timeouts = [{"student": r["student"], "checks": sorted(k for k, v in r["checks"].items() if v == "timeout")}
-                for r in graded if "timeout" in r["checks"].values()]
-    crashed = [{"student": r["student"], "checks": sorted(k for k, v in r["checks"].items() if v == "error")}
-               for r in graded if r["status"] == "graded" and "error" in r["checks"].values()]
+    students = [{"student": r.student, "status": r.status.value, "score": r.score,
+                 "fault": r.fault.value if r.fault else None,
+                 "message": r.message, "checks": {k: v.value for k, v in sorted(r.checks.items())},
+                 "report": f"{r.student}/{ex.slug}/report.html" if r.checks or r.is_grade else None}
+                for r in sorted(rows, key=lambda r: r.student)]
+    timeouts = [{"student": r.student, "checks": sorted(k for k, v in r.checks.items() if v is Status.TIMEOUT)}
+                for r in graded if Status.TIMEOUT in r.checks.values()]
+    crashed = [{"student": r.student, "checks": sorted(k for k, v in r.checks.items() if v is Status.ERROR)}
+               for r in graded if r.status is ReportStatus.GRADED and Status.ERROR in r.checks.values()]
+    not_graded = [r for r in rows if not r.is_grade]
     return {
         "slug": ex.slug, "title": ex.title, "version": ex.version, "max_score": ex.max_score,
-        "counts": {"submissions": len(rows), "graded": sum(r["status"] == "graded" for r in rows),
-                   "error": sum(r["status"] == "error" for r in rows),
-                   "fault": sum(r["status"] == "fault" for r in rows),
+        "counts": {"submissions": len(rows), "graded": sum(r.status is ReportStatus.GRADED for r in rows),
+                   "error": sum(r.status is ReportStatus.ERROR for r in rows),
+                   "not_graded": len(not_graded),
                    "full_marks": sum(s == ex.max_score for s in scores),
                    "with_timeouts": len(timeouts), "with_check_errors": len(crashed)},
         "score": {"mean": _mean(scores), "median": _median(scores),
                   "min": min(scores) if scores else None, "max": max(scores) if scores else None},
         "histogram": histogram(scores, ex.max_score),
         "checks": checks,
-        "errors": [{"student": r["student"], "message": r["message"]} for r in graded if r["status"] == "error"],
-        "faults": [{"student": r["student"], "message": r["message"]} for r in rows if r["status"] == "fault"],
+        "errors": [{"student": r.student, "message": r.message} for r in graded if r.status is ReportStatus.ERROR],
+        "not_graded": [{"student": r.student, "fault": (r.fault or Status.GRADER_FAULT).value,
+                        "reason": not_graded_reason(r), "message": r.message} for r in not_graded],
         "timeouts": timeouts,
         "check_errors": crashed,
         "students": students,
     }
 
 
-def build_summary(exercises: list[Exercise], layout: Layout, rows: dict[tuple[str, str], Row],
-                  roster: Roster | None, run: dict[str, Any]) -> dict[str, Any]:
-    submitted = set(layout.students)
+def build_summary(batch: BatchSummary) -> dict[str, Any]:
+    """summary.json as a dict (its schema: ``grader/schemas/summary.schema.json``)."""
+    exercises, rows, roster = batch.exercises, batch.rows, batch.roster
+    submitted = set(batch.students)
     on_roster = [roster.student(r) for r in roster.rows] if roster else []
     everyone = sorted(submitted | {s for s in on_roster if s})
     students = []
     for name in everyone:
-        scores = {ex.slug: _score(rows.get((name, ex.slug))) for ex in exercises}
+        mine = {ex.slug: rows.get((name, ex.slug)) for ex in exercises}
+        scores = {slug: (row.score if row is not None and row.is_grade else None) for slug, row in mine.items()}
         present = [s for s in scores.values() if s is not None]
-        errors = [ex.slug for ex in exercises if rows.get((name, ex.slug), {}).get("status") == "error"]
+        errors = [slug for slug, row in mine.items() if row is not None and row.status is ReportStatus.ERROR]
+        not_graded = {slug: not_graded_reason(row) for slug, row in mine.items()
+                      if row is not None and not row.is_grade}
+        # A total that leaves out an exercise the grader failed on is not the student's total either.
+        total = round(sum(present), 4) if present and not not_graded else None
         students.append({"student": name, "submitted": name in submitted, "errors": errors,
-                         "on_roster": (name in on_roster) if roster else None,
-                         "scores": scores, "total": round(sum(present), 4) if present else None})
+                         "not_graded": not_graded, "on_roster": (name in on_roster) if roster else None,
+                         "scores": scores, "total": total})
     return {
         "schema_version": SUMMARY_SCHEMA_VERSION,
         "exercises": [_exercise_summary(ex, [r for (_, slug), r in sorted(rows.items()) if slug == ex.slug])
@@ -117,17 +167,13 @@ def build_summary(exercises: list[Exercise], layout: Layout, rows: dict[tuple[st
         "roster": {"path": roster.path.name, "key": roster.key,
                    "missing": sorted(s for s in on_roster if s and s not in submitted),
                    "not_on_roster": sorted(submitted - set(on_roster))} if roster else None,
-        "layout": {"kind": layout.kind, "prefix": layout.prefix, "ignored": layout.ignored},
+        "layout": {"kind": batch.layout_kind, "prefix": batch.prefix, "ignored": batch.ignored},
         # Everything that changes from run to run lives here and only here.
-        "run": run,
+        "run": batch.run,
     }
 
 
-def _score(row: Row | None) -> float | None:
-    return None if row is None or row["status"] == "fault" else float(row["score"])
-
-
-def grades_csv(summary: dict[str, Any], roster: Roster | None) -> str:
+def grades_csv(summary: dict[str, Any], roster: RosterLike | None) -> str:
     """One row per student: the roster's columns (if any), a column per exercise, total, and a note."""
     slugs = [e["slug"] for e in summary["exercises"]]
     by_name = {s["student"]: s for s in summary["students"]}
@@ -157,7 +203,7 @@ def grades_csv(summary: dict[str, Any], roster: Roster | None) -> str:
 def _cells(s: dict[str, Any], slugs: list[str]) -> list[str]:
     vals = [s["scores"][slug] for slug in slugs]
     total = s["total"]
-    return [("" if v is None else _number(v)) for v in vals] + ["" if total is None else _number(total)]
+    return [("" if v is None else number(v)) for v in vals] + ["" if total is None else number(total)]
 
 
 def _note(s: dict[str, Any], slugs: list[str], *, roster: bool) -> str:
@@ -167,7 +213,9 @@ def _note(s: dict[str, Any], slugs: list[str], *, roster: bool) -> str:
     if not s["submitted"]:
         notes.append("no submission")
     else:
-        missing = [slug for slug in slugs if s["scores"][slug] is None]
+        missing = [slug for slug in slugs if s["scores"][slug] is None and slug not in s["not_graded"]]
+        for slug, reason in s["not_graded"].items():
+            notes.append(f"{slug} {reason}")
         if missing:
             notes.append("missing or not graded: " + " ".join(missing))
         if s["errors"]:
@@ -202,7 +250,7 @@ document.querySelectorAll("table.sortable th button").forEach(function (b) {
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("grader", "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["number"] = _number
+    env.filters["number"] = number
     return env
 
 
@@ -231,12 +279,11 @@ def render_class_html(summary: dict[str, Any]) -> str:
     return _environment().get_template("class.html.j2").render(context)
 
 
-def write_class_outputs(out_dir: Path, exercises: list[Exercise], layout: Layout,
-                        rows: dict[tuple[str, str], Row], roster: Roster | None, run: dict[str, Any]) -> list[Path]:
-    summary = build_summary(exercises, layout, rows, roster, run)
+def write_class_outputs(out_dir: Path, batch: BatchSummary) -> list[Path]:
+    summary = build_summary(batch)
     outputs = {
         out_dir / "summary.json": json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
-        out_dir / "grades.csv": grades_csv(summary, roster),
+        out_dir / "grades.csv": grades_csv(summary, batch.roster),
         out_dir / "index.html": render_class_html(summary),
     }
     for path, text in outputs.items():

@@ -5,6 +5,7 @@ Exit codes (the same in every mode, on a terminal or in CI):
   1  grader error: a bad spec, a missing path, an isolation requirement not met
   2  usage error: unknown option, command or --format
   3  the score is below --min-score
+  4  not graded: a report is incomplete (a grader fault, or a bug in a check); its total is not a score
 """
 
 from __future__ import annotations
@@ -23,24 +24,26 @@ import click
 from . import __version__, ci
 from .batch import read_roster, run_batch
 from .bundle import build_bundle
-from .errors import GraderError, IsolationError
+from .errors import GraderError, IsolationError, NotGraded
 from .grading import Grader
 from .handout import write_handouts
 from .progress import progress_for
-from .render import DEFAULT_FORMATS, RENDERERS, write_reports
-from .results import Report, Status
+from .render import DEFAULT_FORMATS, RENDERERS, STATUS_LABELS, number, write_reports
+from .render._common import fault_summary
+from .results import Report, ReportStatus
 from .sandbox import PROTECTIONS
 from .scaffold import new_exercise
 from .spec import list_exercises, load_exercise
 from .validate import discover, format_validation, validate_exercise
 
-EXIT_OK, EXIT_GRADER_ERROR, EXIT_USAGE, EXIT_BELOW_MIN = 0, 1, 2, 3
+EXIT_OK, EXIT_GRADER_ERROR, EXIT_USAGE, EXIT_BELOW_MIN, EXIT_NOT_GRADED = 0, 1, 2, 3, NotGraded.exit_code
 EXIT_CODES_HELP = """\b
 Exit codes (the same on a terminal and in CI):
   0  a report was written (whatever the score)
   1  grader error (bad spec, missing path, isolation requirement not met)
   2  usage error (unknown option, command or --format)
   3  score below --min-score
+  4  not graded: a grader or check fault left a report incomplete
 
 \b
 In GitHub Actions (GITHUB_ACTIONS=true) `grade` and `check` also print a
@@ -88,9 +91,7 @@ class GraderGroup(click.Group):
             exc.show()
             sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else EXIT_GRADER_ERROR)
         except GraderError as exc:
-            click.echo(click.style("ERROR ", fg="red", bold=True) + exc.message, err=True)
-            if exc.tip:
-                click.echo(click.style("TIP ", fg="cyan", bold=True) + exc.tip, err=True)
+            exc.show()
             sys.exit(exc.exit_code)
         except SystemExit:
             raise
@@ -120,7 +121,7 @@ def list_cmd(exercises_dir: Path) -> None:
     """List the exercises and the topics they cover."""
     for ex in list_exercises(exercises_dir):
         click.echo(f"{click.style(ex.slug, bold=True)}  {ex.title}  ({len(ex.checks)} checks, "
-                   f"{ex.max_score:g} points)")
+                   f"{number(ex.max_score)} points)")
         if ex.topics:
             click.echo(f"    topics: {', '.join(ex.topics)}")
 
@@ -145,8 +146,10 @@ def _parse_formats(value: str) -> tuple[str, ...]:
 @min_score_option
 @exercises_option
 @isolation_options
+@click.option("--pytest-report", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write pytest-json-report's raw report of the checks' session here (to debug checks).")
 def grade(exercise: str, submission: Path, out_dir: Path, formats: str, min_score: float | None,
-          exercises_dir: Path, require_isolation: str) -> None:
+          exercises_dir: Path, require_isolation: str, pytest_report: Path | None) -> None:
     """Grade SUBMISSION (a .py file or a folder) against EXERCISE (a folder, or a slug under ./exercises).
 
     Writes one file per --format into OUT (by default report.json and report.html).
@@ -154,15 +157,16 @@ def grade(exercise: str, submission: Path, out_dir: Path, formats: str, min_scor
     fmts = _parse_formats(formats)
     ex = load_exercise(exercise, exercises_dir)
     with Grader(require_full_isolation=require_isolation == "full") as grader:
-        report = grader.grade(ex, submission)
+        report = grader.grade(ex, submission, pytest_report=pytest_report)
     paths = write_reports(report, out_dir, fmts)
     _warn_isolation(report)
     with _untrusted_output():
-        click.echo(f"{ex.slug}: {report.score:g}/{report.max_score:g} ({report.status.value})"
-                   + (f": {report.message}" if report.message else ""))
+        score = f"{number(report.score)}/{number(report.max_score)}" if report.is_grade else "not graded"
+        click.echo(f"{ex.slug}: {score} ({report.status.value})" + (f": {report.message}" if report.message else ""))
     for p in paths:
         click.echo(f"  wrote {p}")
     _publish_to_ci(report, submission, set_result="classroom" in fmts)
+    _exit_not_graded(report)
     _exit_below(report, min_score)
 
 
@@ -178,6 +182,13 @@ def _publish_to_ci(report: Report, submission: Path, *, set_result: bool) -> Non
         ci.publish(report, submission, os.environ, click.echo, set_result=set_result)
     elif set_result and os.environ.get("GITHUB_OUTPUT"):
         ci.set_step_output(Path(os.environ["GITHUB_OUTPUT"]), "result", ci.classroom_output(report))
+
+
+def _exit_not_graded(report: Report) -> None:
+    if not report.is_grade:
+        raise NotGraded("the report is incomplete: " + fault_summary(report),
+                        tip="a grader fault may pass: grade again; a check fault is the exercise's bug: fix the "
+                            "check (`grader validate` shows it) and grade again")
 
 
 def _exit_below(report: Report, min_score: float | None) -> None:
@@ -197,10 +208,13 @@ def _exit_below(report: Report, min_score: float | None) -> None:
 @click.option("--roster", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="CSV with a `student` (or `github_username`) column; other columns are kept in grades.csv.")
 @click.option("--force", is_flag=True, help="Grade everything again, even what is journaled and unchanged.")
+@click.option("--pytest-reports", is_flag=True,
+              help="Keep pytest-json-report's raw report of every session under OUT/pytest-reports/ (to debug "
+                   "checks).")
 @exercises_option
 @isolation_options
 def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int | None, roster: Path | None,
-          force: bool, exercises_dir: Path, require_isolation: str) -> None:
+          force: bool, pytest_reports: bool, exercises_dir: Path, require_isolation: str) -> None:
     """Grade a class: every submission in SUBMISSIONS against each --exercise, in parallel and resumably.
 
     \b
@@ -214,34 +228,38 @@ def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int
     class_roster = read_roster(roster) if roster is not None else None
     n = workers or os.cpu_count() or 1
     result = run_batch(submissions, exercises, out_dir, workers=n, roster=class_roster, force=force,
-                       progress=progress_for(), require_full_isolation=require_isolation == "full")
+                       progress=progress_for(), require_full_isolation=require_isolation == "full",
+                       pytest_reports=pytest_reports)
     for name in result.layout.ignored:
         click.echo(f"note: ignored {submissions / name} (not a submission in this layout)", err=True)
     click.echo(f"{len(result.layout.students)} students, {result.graded} graded now, {result.skipped} unchanged")
     for path in result.outputs:
         click.echo(f"  wrote {path}")
-    if result.faults:
-        raise GraderError(f"{result.faults} submissions could not be graded because the grader failed on them "
-                          "(listed in the class report)", tip="run the same command again to retry them")
+    if result.not_graded:
+        raise NotGraded(f"{len(result.not_graded)} submission(s) could not be graded (listed as not graded in the "
+                        f"class report, summary.json and grades.csv): {result.not_graded_summary()}",
+                        tip="run the same command again to retry grader faults; a check fault is the exercise's "
+                            "bug: fix the check, then run again")
 
-
-_SYMBOL = {Status.PASSED: ("✓", "green"), Status.FAILED: ("✗", "red"), Status.ERROR: ("!", "red"),
-           Status.TIMEOUT: ("◷", "yellow")}
 
 
 def print_summary(report: Report) -> None:
     click.echo(click.style(report.exercise["title"], bold=True) + f" ({report.exercise['slug']})")
-    if report.message:
+    if report.status is ReportStatus.ERROR:
         click.echo(click.style(f"Your submission could not be graded: {report.message}", fg="red"))
         if report.output.strip():
             click.echo(_indent(report.output.strip()[-3000:]))
     else:
         for c in report.checks:
-            sym, colour = _SYMBOL[c.status]
-            click.echo(f"{click.style(sym + ' ' + c.status.value, fg=colour):<8} {c.score:g}/{c.points:g}  {c.title}")
+            label = STATUS_LABELS[c.status]
+            points = "not graded" if c.status.is_fault else f"{number(c.score)}/{number(c.points)}"
+            click.echo(f"{click.style(label.symbol + ' ' + c.status.value, fg=label.colour):<8} {points}  {c.title}")
             if c.message:
                 click.echo(_indent(c.message))
-    click.echo(click.style(f"Score: {report.score:g}/{report.max_score:g}", bold=True))
+    if report.is_grade:
+        click.echo(click.style(f"Score: {number(report.score)}/{number(report.max_score)}", bold=True))
+    else:
+        click.echo(click.style("Not graded, not your fault: " + fault_summary(report), fg="magenta", bold=True))
 
 
 def _indent(text: str) -> str:
@@ -272,6 +290,7 @@ def check(exercise: str, submission: Path, min_score: float | None, exercises_di
     if hidden:
         click.echo(f"({hidden} more checks are hidden and run when your work is graded.)")
     _publish_to_ci(report, submission, set_result=True)
+    _exit_not_graded(report)
     _exit_below(report, min_score)
 
 
@@ -345,7 +364,8 @@ def demo(out_dir: Path, exercises_dir: Path) -> None:
             for name, report in reports.items():
                 write_reports(report, out_dir / ex.slug / name)
                 mark = "" if report.status.value == "graded" else f" ({report.message})"
-                click.echo(f"{ex.slug}/{name}: {report.score:g}/{report.max_score:g}{mark}")
+                score = f"{number(report.score)}/{number(report.max_score)}" if report.is_grade else "not graded"
+                click.echo(f"{ex.slug}/{name}: {score}{mark}")
     click.echo(f"reports written under {out_dir}/")
 
 

@@ -1,10 +1,15 @@
-"""The one user-facing exception family.
+"""The one user-facing exception family, and the one place it is formatted.
 
-Only the CLI turns these into exit codes and messages; library code raises them with a message that names
-the file or key at fault and says how to fix it.
+Only the CLI turns these into exit codes; library code raises them with a message that names the file or
+key at fault and says how to fix it. :meth:`GraderError.show` prints one the way every command does (as
+click's ``ClickException.show``); :meth:`GraderError.one_line` is the same for a list of problems.
 """
 
 from __future__ import annotations
+
+from typing import IO
+
+import click
 
 
 class GraderError(Exception):
@@ -22,6 +27,16 @@ class GraderError(Exception):
             return f"{self.message}\nTIP {self.tip}"
         return self.message
 
+    def one_line(self) -> str:
+        """The message and its tip on one line, for a list of problems (``grader validate``)."""
+        return self.message + (f" (tip: {self.tip})" if self.tip else "")
+
+    def show(self, file: IO[str] | None = None) -> None:
+        """Print ``ERROR message`` and ``TIP tip`` to stderr (or ``file``), coloured on a terminal."""
+        click.echo(click.style("ERROR ", fg="red", bold=True) + self.message, file=file, err=file is None)
+        if self.tip:
+            click.echo(click.style("TIP ", fg="cyan", bold=True) + self.tip, file=file, err=file is None)
+
 
 class SpecError(GraderError):
     """An exercise spec that cannot be used as written."""
@@ -29,3 +44,9 @@ class SpecError(GraderError):
 
 class IsolationError(GraderError):
     """The isolation that was required is not available on this machine."""
+
+
+class NotGraded(GraderError):
+    """Reports were written, but at least one is incomplete (a grader or check fault): it is not a grade."""
+
+    exit_code = 4

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from .errors import IsolationError
 from .quiz import grade_quiz, load_key
-from .results import Isolation, Report
-from .runner import SubmissionRun, run_checks
-from .sandbox import SandboxError, Submission, Zygote, read_submission
+from .results import Isolation, Report, SubmissionRun
+from .runner import run_checks
+from .sandbox import Submission, Zygote, read_submission
 from .scoring import build_report
 from .spec import Exercise
 
@@ -39,16 +39,21 @@ class Grader:
                                  tip="run `grader doctor` to see what this machine allows")
         return iso
 
-    def grade(self, exercise: Exercise, submission: Path | Submission, *, visible_only: bool = False) -> Report:
-        return self.grade_many(exercise, {"submission": submission}, visible_only=visible_only)["submission"]
+    def grade(self, exercise: Exercise, submission: Path | Submission, *, visible_only: bool = False,
+              pytest_report: Path | None = None) -> Report:
+        return self.grade_many(exercise, {"submission": submission}, visible_only=visible_only,
+                               pytest_report=pytest_report)["submission"]
 
     def grade_many(self, exercise: Exercise, submissions: dict[str, Path | Submission], *,
                    visible_only: bool = False,
-                   on_report: Callable[[str, Report], None] | None = None) -> dict[str, Report]:
+                   on_report: Callable[[str, Report], None] | None = None,
+                   pytest_report: Path | None = None) -> dict[str, Report]:
         """Grade several submissions of one exercise in one pytest session (keys are yours).
 
         ``on_report(key, report)`` is called as each submission finishes, before the session ends, so a batch
-        can save every report the moment it exists.
+        can save every report the moment it exists. A submission the grader could not build a sandbox for gets
+        an ``incomplete`` report (a grader fault), never one that blames the student. ``pytest_report``: where
+        to keep pytest-json-report's raw report of the session (not for quizzes, which run no pytest).
         """
         if exercise.kind == "quiz":  # answers are data: no sandbox, no pytest (see grader.quiz)
             answer_key = load_key(exercise)
@@ -65,17 +70,12 @@ class Grader:
         reports: dict[str, Report] = {}
 
         def done(key: str, run: SubmissionRun) -> None:
-            if run.fault:
-                return  # the grader's failure, raised below: no report may blame the student for it
             reports[key] = build_report(exercise, run, isolation, self.zygote.versions, checks=checks)
             if on_report is not None:
                 on_report(key, reports[key])
 
         runs = run_checks(exercise, subs, self.zygote, tests=[c.test for c in checks] if visible_only else None,
-                          on_done=done)
-        faults = [run.fault for run in runs.values() if run.fault]
-        if faults:
-            raise SandboxError(faults[0], tip="run `grader doctor` to see what isolation this machine allows")
+                          on_done=done, json_report=pytest_report)
         for key, run in runs.items():
             if key not in reports:  # no test ran for it (an exercise with no checks to run)
                 done(key, run)

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from .results import ReportStatus, SummaryRow
+
 
 def _eta(seconds: float) -> str:
     seconds = int(seconds)
@@ -29,6 +31,7 @@ class RichProgress:
                             console=self.console, transient=False)
         self.task: Any = None
         self.problems = 0
+        self.not_graded = 0
 
     def start(self, total: int, skipped: int) -> None:
         if skipped:
@@ -36,10 +39,12 @@ class RichProgress:
         self.bar.start()
         self.task = self.bar.add_task("grading", total=total, problems="")
 
-    def advance(self, row: dict[str, Any]) -> None:
-        if row["status"] != "graded":
-            self.problems += 1
-        self.bar.update(self.task, advance=1, problems=f"{self.problems} not loaded" if self.problems else "")
+    def advance(self, row: SummaryRow) -> None:
+        self.problems += row.status is ReportStatus.ERROR
+        self.not_graded += not row.is_grade
+        notes = ([f"{self.problems} not loaded"] if self.problems else []) + \
+                ([f"{self.not_graded} not graded"] if self.not_graded else [])
+        self.bar.update(self.task, advance=1, problems=", ".join(notes))
 
     def stop(self) -> None:
         self.bar.stop()
@@ -60,7 +65,7 @@ class LineProgress:
         note = f" ({skipped} unchanged since the last run, not graded again)" if skipped else ""
         self._say(f"grading {total} submissions{note}")
 
-    def advance(self, row: dict[str, Any]) -> None:
+    def advance(self, row: SummaryRow) -> None:
         self.done += 1
         now = time.monotonic()
         if now - self.last >= self.interval:

@@ -2,9 +2,15 @@
 
 The checks are ordinary pytest tests taking a ``client`` fixture. This module's plugin parametrizes every
 test over the submissions with a session-scoped fixture, so pytest runs all checks for one submission, then
-the next, each submission loaded once in its own sandbox and each check given a fresh fork of it. Outcomes
-are collected by pytest-json-report, with our classification (passed/failed/error/timeout and the
-student-facing message) attached as per-test metadata.
+the next, each submission loaded once in its own sandbox and each check given a fresh fork of it.
+
+Outcomes are collected the way pytest's junitxml collects them: the verdict of each test (a typed
+:class:`~grader.results.Status` and the student-facing message) is set once, by :func:`classify`, in
+``pytest_runtest_makereport``, and kept on the item (``item.stash``) until the test's teardown, where it is
+handed to the TestReport as a user property; ``pytest_runtest_logreport`` builds each
+:class:`~grader.results.CaseResult` from that report. pytest-json-report is loaded only when a raw report
+is asked for (``json_report``), through its command-line options; it then keeps our verdicts as each
+test's ``user_properties``.
 """
 
 from __future__ import annotations
@@ -12,20 +18,22 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 import time
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_jsonreport.plugin import JSONReport
 
 from .client import SandboxClient
 from .errors import GraderError
+from .results import CaseResult, Load, Status, SubmissionInfo, SubmissionRun
 from .sandbox import (
     GraderFault,
     LoadResult,
@@ -40,38 +48,37 @@ from .sandbox import (
 from .spec import Exercise, check_files
 
 _MESSAGE_LIMIT = 4000
+_PROPERTY = "grader"  # the user property that carries a test's CaseResult from its item to its TestReport
+
+
+def new_run(submission: Submission) -> SubmissionRun:
+    return SubmissionRun(SubmissionInfo(submission.path, submission.sha256, tuple(submission.names)))
+
+
+def _load(result: LoadResult) -> Load:
+    return Load(result.ok, result.kind, result.message, result.traceback)
 
 
 @dataclass
-class CaseResult:
-    """One executed pytest test (a check, or one case of a parametrized check)."""
+class _Verdict:
+    """One test's state across its phases, kept on ``item.stash``."""
 
-    test: str  # the spec's "file.py::test_name"
-    status: str  # passed, failed, error, timeout, skipped
-    message: str
-    duration_s: float
-    output: str = ""
-    case: str = ""  # the parametrized case id, if any
-
-
-@dataclass
-class SubmissionRun:
-    """Everything the checks learned about one submission."""
-
-    submission: Submission
-    load: LoadResult | None = None
-    fault: str = ""  # the grader could not build a sandbox for it: a grader error, not a grade
-    load_output: str = ""
-    load_output_truncated: bool = False
-    cases: list[CaseResult] = field(default_factory=list)
+    status: Status | None = None  # None until decided; stays None for a skipped test
+    message: str = ""
+    decided: bool = False
     duration_s: float = 0.0
+    output: str = ""
+
+
+_VERDICT = pytest.StashKey[_Verdict]()
 
 
 class _SubmissionState:
     """One submission's sandbox across the session; respawned if a check had to kill it."""
 
-    def __init__(self, run: SubmissionRun, exercise: Exercise, zygote: Zygote) -> None:
+    def __init__(self, run: SubmissionRun, submission: Submission, exercise: Exercise, zygote: Zygote) -> None:
         self.run = run
+        self.submission = submission
         self.exercise = exercise
         self.zygote = zygote
         self.sandbox: Sandbox | None = None
@@ -79,7 +86,7 @@ class _SubmissionState:
 
     def load(self, sandbox: Sandbox | None = None) -> LoadResult:
         """Wait for ``sandbox`` (one spawned ahead of time for this submission) or a new one to load."""
-        self.sandbox = sandbox or self.zygote.spawn(self.run.submission, self.exercise)
+        self.sandbox = sandbox or self.zygote.spawn(self.submission, self.exercise)
         return self.sandbox.wait_loaded()
 
     def sandbox_for_check(self) -> Sandbox:
@@ -98,46 +105,124 @@ class _SubmissionState:
         self.run.duration_s = time.perf_counter() - self.started
 
 
-def classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, str]:
-    """Map what a check raised to (status, student-facing message)."""
+# Exceptions that mean the code raising them is wrong, whatever it was given. Raised from a check's own
+# frame, they are that check's bug. ``TypeError`` counts only for a call that does not fit the function's
+# signature (Python's own wording, which is stable); a TypeError from indexing what the app sent is the
+# app's failure.
+_PROGRAMMING_ERRORS = (NameError, ImportError, SyntaxError)  # NameError includes UnboundLocalError
+_BAD_CALL = re.compile(r"\(\) (?:missing \d+ required|got an unexpected keyword argument|takes \d+ positional|"
+                       r"takes from \d+ to \d+ positional|got multiple values for|takes no arguments)")
+_GRADER_DIR = Path(__file__).resolve().parent
+
+
+def _is_programming_error(exc: BaseException) -> bool:
+    if isinstance(exc, _PROGRAMMING_ERRORS):
+        return True
+    if isinstance(exc, AttributeError):  # `checks.expect_stauts`: a typo on a module, not on the response
+        return isinstance(getattr(exc, "obj", None), types.ModuleType)
+    return isinstance(exc, TypeError) and bool(_BAD_CALL.search(str(exc)))
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _our_frame(excinfo: pytest.ExceptionInfo[BaseException], checks_dir: Path | None) -> tuple[str, Path, int] | None:
+    """The innermost frame of the traceback in the exercise's checks (``"checks"``) or in the grader's own code
+    (``"grader"``), skipping library frames: a typo in ``client.get(..., jsonn=...)`` raises inside Werkzeug,
+    but the line at fault is the check's."""
+    found = None
+    checks = checks_dir.resolve() if checks_dir is not None else None
+    tb: types.TracebackType | None = excinfo.tb
+    while tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename)
+        if path.is_absolute():  # not "<frozen importlib._bootstrap>"
+            path = path.resolve()
+            if checks is not None and _under(path, checks):
+                found = ("checks", path, tb.tb_lineno)
+            elif _under(path, _GRADER_DIR):
+                found = ("grader", path, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def classify(excinfo: pytest.ExceptionInfo[BaseException] | None, checks_dir: Path | None = None,
+             when: str = "call") -> tuple[Status | None, str]:
+    """Map what a check raised to (status, student-facing message); status None means pytest.skip.
+
+    The rule, in order:
+    - ``pytest.skip`` is not an outcome (a check that skips itself entirely is a check fault, in scoring);
+    - :class:`GraderFault` and :class:`GraderError` (so :class:`SandboxError`) are raised only by the trusted
+      side about its own failures: ``grader_fault``;
+    - any other :class:`SubmissionProblem` (a crash, a timeout, the student's route raising, a protocol
+      violation) is the submission's, with the status it carries;
+    - an ``AssertionError`` or ``pytest.fail`` is the submission's ``failed``;
+    - a missing fixture, or a programming error (NameError, ImportError, SyntaxError, an AttributeError on a
+      module, a TypeError from a call that does not fit the signature) raised in the check's own file, is a
+      ``check_fault``: the exercise's bug, for its author; raised in the grader's own code it is a
+      ``grader_fault``;
+    - any other exception raised while setting up or tearing down a test (outside the checks: the grader's
+      fixtures) is a ``grader_fault``, inside the checks a ``check_fault``;
+    - anything else the check raised while running (a KeyError, IndexError, ValueError or JSONDecodeError on
+      what the app sent) means the check could not use the response: the submission's ``failed``.
+    """
     if excinfo is None:
-        return "passed", ""
+        return Status.PASSED, ""
     exc = excinfo.value
     if isinstance(exc, pytest.skip.Exception):
-        return "skipped", str(exc)
-    if isinstance(exc, StudentRouteError):
-        status = "error" if exc.exc_type == "MemoryError" else "failed"
-        return status, str(exc)
+        return None, str(exc)
     if isinstance(exc, (GraderFault, GraderError)):
-        return "error", f"the grader failed while running this check (not your fault): {exc}"
+        return Status.GRADER_FAULT, f"the grader failed while running this check (not your fault): {exc}"
+    if isinstance(exc, StudentRouteError):
+        return (Status.ERROR if exc.exc_type == "MemoryError" else Status.FAILED), str(exc)
     if isinstance(exc, SubmissionProblem):
-        return exc.status, str(exc)
+        return Status(exc.status), str(exc)
     if isinstance(exc, AssertionError):
-        text = str(exc).strip() or "an assertion in the check failed"
-        return "failed", text
+        return Status.FAILED, str(exc).strip() or "an assertion in the check failed"
+    if isinstance(exc, pytest.fail.Exception):
+        return Status.FAILED, str(exc).strip() or "the check failed"
+    described = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, pytest.FixtureLookupError):
+        return Status.CHECK_FAULT, f"the check's own code is broken: {exc}".strip()
+    where = _our_frame(excinfo, checks_dir)
+    owner = where[0] if where is not None else ""
+    at = f" ({where[1].name} line {where[2]})" if where is not None else ""
+    if _is_programming_error(exc) and owner:
+        if owner == "checks":
+            return Status.CHECK_FAULT, f"the check's own code is broken: {described}{at}"
+        return Status.GRADER_FAULT, f"the grader failed while running this check (not your fault): {described}"
+    if when != "call":
+        if owner == "checks":
+            return Status.CHECK_FAULT, f"the check's own code is broken (in its {when}): {described}{at}"
+        return Status.GRADER_FAULT, f"the grader failed while running this check (not your fault): {described}"
     # The check tripped over the response (e.g. KeyError on JSON it expected): the behaviour is wrong.
-    return "failed", f"the check could not use the response: {type(exc).__name__}: {exc}"
+    return Status.FAILED, f"the check could not use the response: {described}"
 
 
 class GraderPlugin:
     """The pytest plugin that joins hidden checks to sandboxed submissions."""
 
-    def __init__(self, exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote, reporter: JSONReport,
+    def __init__(self, exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote,
                  on_done: Callable[[str, SubmissionRun], None] | None = None) -> None:
         self.exercise = exercise
         self.zygote = zygote
-        self.reporter = reporter
         self.on_done = on_done
-        self.runs = {key: SubmissionRun(sub) for key, sub in submissions.items()}
+        self.runs = {key: new_run(sub) for key, sub in submissions.items()}
+        self._submissions = submissions
         self._next = dict(zip(self.runs, list(self.runs)[1:], strict=False))
         # The next submission's sandbox, spawned (by a thread: the zygote takes ~10 ms to answer) and loading
         # while this one is checked.
         self._ahead: dict[str, Future[Sandbox]] = {}
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frg-spawn-ahead")
-        self._outputs: dict[str, str] = {}
-        self._verdicts: dict[str, tuple[str, str]] = {}
         self._remaining: dict[str, int] = {}  # tests not yet finished, per submission
+        self.collection_errors: dict[str, str] = {}  # check file -> why pytest could not import it
         self.callback_error: Exception | None = None
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and report.nodeid:
+            # A check file that does not import is the exercise's bug: its checks become check faults.
+            why = str(report.longrepr).strip().splitlines()
+            self.collection_errors[Path(report.nodeid.split("::", 1)[0]).name] = (why[-1] if why else "")[:500]
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -145,26 +230,46 @@ class GraderPlugin:
             if key is not None:
                 self._remaining[key] = self._remaining.get(key, 0) + 1
 
+    # -- one verdict per test, set once while it runs and carried on item.stash
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+        verdict = item.stash.setdefault(_VERDICT, _Verdict())
+        verdict.duration_s += call.duration
+        # The first phase that decides wins: a setup error, else the call; a teardown error only when
+        # nothing else was decided.
+        if not verdict.decided and (call.when == "call" or call.excinfo is not None):
+            verdict.status, verdict.message = classify(call.excinfo, self.exercise.checks_dir, call.when)
+            verdict.decided = True
+        if call.when == "teardown":
+            key = _submission_of(item)
+            if key is None:
+                return
+            if not verdict.decided:
+                verdict.status, verdict.message = Status.GRADER_FAULT, "the grader did not run this check"
+            case = CaseResult(test=_test_id(item), status=verdict.status, message=verdict.message[:_MESSAGE_LIMIT],
+                              duration_s=verdict.duration_s, output=verdict.output,
+                              case=_case_id(getattr(item, "callspec", None), key))
+            # Handed over on the TestReport pytest builds next, as junitxml's record_property does.
+            item.user_properties.append((_PROPERTY, {"submission": key, **case.to_dict()}))
+
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Each test's outcome, as pytest-json-report recorded it, the moment the test ends; and each
-        submission's run the moment its last test ends, so a batch can save it before the session is over."""
+        """Each test's result from its teardown report; and each submission's run the moment its last test
+        ends, so a batch can save it before the session is over."""
         if report.when != "teardown":
             return
-        test = self.reporter._json_tests.get(report.nodeid)  # the entry pytest-json-report just completed
-        meta = ((test or {}).get("metadata") or {}).get("grader")
-        if not meta or meta.get("submission") not in self.runs:
+        data = dict(report.user_properties).get(_PROPERTY)
+        if not isinstance(data, dict) or data.get("submission") not in self.runs:
             return
-        key = meta["submission"]
-        duration = sum(float(test.get(phase, {}).get("duration", 0.0)) for phase in ("setup", "call", "teardown"))
-        self.runs[key].cases.append(CaseResult(test=meta["test"], status=meta["status"], message=meta["message"],
-                                               duration_s=duration, output=meta.get("output", ""),
-                                               case=meta.get("case", "")))
+        key = data["submission"]
+        self.runs[key].cases.append(CaseResult.from_dict(data))
         self._remaining[key] -= 1
         if self._remaining[key] == 0:
             self._notify(key)
 
     def _notify(self, key: str) -> None:
+        self.runs[key].collection_errors = dict(self.collection_errors)
         if self.on_done is None:
             return
         try:
@@ -182,12 +287,12 @@ class GraderPlugin:
     @pytest.fixture(scope="session", autouse=True)
     def _frg_submission(self, request: pytest.FixtureRequest) -> Iterator[_SubmissionState]:
         run = self.runs[request.param]
-        state = _SubmissionState(run, self.exercise, self.zygote)
+        state = _SubmissionState(run, self._submissions[request.param], self.exercise, self.zygote)
         try:
             try:
                 ahead = _sandbox_of(self._ahead.pop(request.param, None))
                 self._spawn_ahead(self._next.get(request.param))
-                run.load = state.load(ahead)
+                run.load = _load(state.load(ahead))
             except SandboxError as exc:
                 run.fault = exc.message
                 pytest.skip("the grader could not build a sandbox")
@@ -205,7 +310,7 @@ class GraderPlugin:
         for stale in [k for k in self._ahead if k != key]:  # pytest ran submissions out of order: never hoard
             _kill(self._ahead.pop(stale))
         if key is not None and key not in self._ahead:
-            self._ahead[key] = self._spawner.submit(self.zygote.spawn, self.runs[key].submission, self.exercise)
+            self._ahead[key] = self._spawner.submit(self.zygote.spawn, self._submissions[key], self.exercise)
 
     def close(self) -> None:
         """Kill sandboxes spawned ahead for submissions that never ran (the session was interrupted)."""
@@ -221,26 +326,7 @@ class GraderPlugin:
         try:
             yield SandboxClient(channel)
         finally:
-            self._outputs[request.node.nodeid] = channel.finish()
-
-    # -- classify each test as it ends, and hand the verdict to pytest-json-report as metadata
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> None:
-        if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
-            self._verdicts[item.nodeid] = classify(call.excinfo)
-        elif call.when == "teardown" and call.excinfo is not None and item.nodeid not in self._verdicts:
-            self._verdicts[item.nodeid] = classify(call.excinfo)
-
-    def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
-        if call.when != "teardown":
-            return {}
-        status, message = self._verdicts.pop(item.nodeid, ("error", "the check did not run"))
-        callspec = getattr(item, "callspec", None)
-        key = _submission_of(item)
-        return {"grader": {"submission": key, "test": _test_id(item), "case": _case_id(callspec, key),
-                           "status": status, "message": message[:_MESSAGE_LIMIT],
-                           "output": self._outputs.pop(item.nodeid, "")}}
+            request.node.stash.setdefault(_VERDICT, _Verdict()).output = channel.finish()
 
 
 def _sandbox_of(future: Future[Sandbox] | None) -> Sandbox | None:
@@ -322,33 +408,41 @@ def _forget_modules_under(folder: Path) -> Iterator[None]:
 
 def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote, *,
                tests: list[str] | None = None,
-               on_done: Callable[[str, SubmissionRun], None] | None = None) -> dict[str, SubmissionRun]:
+               on_done: Callable[[str, SubmissionRun], None] | None = None,
+               json_report: Path | None = None) -> dict[str, SubmissionRun]:
     """Run the exercise's checks (or only ``tests``) against each submission; one pytest session.
 
-    ``on_done(key, run)`` is called as soon as each submission's last check has ended.
+    ``on_done(key, run)`` is called as soon as each submission's last check has ended. ``json_report``: also
+    write pytest-json-report's raw report of the session there (for instructors debugging their checks).
     """
     files = check_files(exercise)
     if tests is not None:
         wanted = {t.split("::", 1)[0] for t in tests}
         files = [f for f in files if f.name in wanted]
-    reporter = JSONReport()
-    plugin = GraderPlugin(exercise, submissions, zygote, reporter, on_done)
+    plugin = GraderPlugin(exercise, submissions, zygote, on_done)
     args = [
         *[str(f) for f in files],
         "-c", os.devnull, "--rootdir", str(exercise.checks_dir), "--import-mode=importlib",
         "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:doctest", "-p", "no:pastebin",
-        "-p", "no:logging", "-p", "no:warnings", "--capture=no", "-p", "pytest_jsonreport.plugin",
+        "-p", "no:logging", "-p", "no:warnings", "--capture=no",
         # Its full gc.collect() at the end of every session costs ~70 ms here (a big heap) and can report nothing
         # of interest: the checks are ours, and the submission's objects live in another process.
         "-p", "no:unraisableexception",
-        "--json-report-file=none", "--json-report-omit", "collectors", "log", "traceback", "streams",
-        "keywords", "warnings", "-q", "--tb=no", "--no-header",
+        # A check file that does not import costs its own checks (check faults), not the other files'.
+        "--continue-on-collection-errors",
+        "-q", "--no-header",
     ]
+    if json_report is not None:
+        json_report.parent.mkdir(parents=True, exist_ok=True)
+        args += ["-p", "pytest_jsonreport.plugin", "--json-report", f"--json-report-file={json_report}",
+                 "--json-report-omit", "collectors", "keywords", "--tb=short"]
+    else:
+        args += ["--tb=no"]
     if tests is not None:
         args += ["-k", " or ".join(t.rsplit("::", 1)[-1] for t in tests)]
     with _quiet_pytest_environment(), _forget_modules_under(exercise.checks_dir):
         try:
-            code = pytest.main(args, plugins=[plugin, reporter])
+            code = pytest.main(args, plugins=[plugin])
         finally:
             plugin.close()
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
@@ -356,4 +450,6 @@ def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Z
                           tip=f"run `pytest {exercise.checks_dir}` to see why, or `grader validate {exercise.slug}`")
     if plugin.callback_error is not None:
         raise plugin.callback_error
+    for run in plugin.runs.values():
+        run.collection_errors = dict(plugin.collection_errors)
     return plugin.runs

@@ -32,6 +32,7 @@ from typing import Any
 
 from . import protocol as proto
 from .errors import GraderError
+from .files import skipped
 from .protocol import MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, SpawnRequest
 from .results import Isolation
 from .spec import Exercise, Limits
@@ -40,7 +41,6 @@ from .wire import FrameReader, WireClosed, WireDescriptors, WireError, WireTimeo
 MAX_SUBMISSION_FILES = 200
 MAX_SUBMISSION_BYTES = 8 * 1024 * 1024
 __all__ = ["MAX_REQUEST_BYTES", "MAX_RESPONSE_BYTES"]
-_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".pytest_cache"}
 
 
 class SandboxError(GraderError):
@@ -116,12 +116,10 @@ def read_submission(path: Path, entry: str) -> Submission:
     else:
         for p in sorted(path.rglob("*")):
             rel = p.relative_to(path)
-            if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts):
-                continue
             # A link is never followed: in a cloned repository it could point at the hidden checks, a
             # solution or another student's work, and the grader would carry it into the sandbox.
-            if any((path / part).is_symlink() for part in (rel, *rel.parents) if str(part) != ".") or \
-                    not p.is_file():
+            if skipped(rel) or any((path / part).is_symlink() for part in (rel, *rel.parents) if str(part) != ".") \
+                    or not p.is_file():
                 continue
             if len(files) >= MAX_SUBMISSION_FILES:
                 break

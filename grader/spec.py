@@ -351,8 +351,13 @@ def exercise_version(ex: Exercise) -> str:
     return h.hexdigest()[:16]
 
 
-def list_exercises(exercises_dir: Path = Path("exercises")) -> list[Exercise]:
+def exercise_folders(exercises_dir: Path = Path("exercises")) -> list[Path]:
+    """Every folder under ``exercises_dir`` holding a spec, sorted (broken specs included): the one listing of
+    exercises that ``list``, ``demo``, ``validate`` and ``handout`` all use."""
     if not exercises_dir.is_dir():
         raise SpecError(f"{exercises_dir}: no such folder", tip="run from the course folder, or pass --exercises DIR")
-    return [load_exercise(p, exercises_dir) for p in sorted(exercises_dir.iterdir()) if any(
-        (p / n).is_file() for n in SPEC_NAMES)]
+    return [p for p in sorted(exercises_dir.iterdir()) if any((p / n).is_file() for n in SPEC_NAMES)]
+
+
+def list_exercises(exercises_dir: Path = Path("exercises")) -> list[Exercise]:
+    return [load_exercise(p, exercises_dir) for p in exercise_folders(exercises_dir)]

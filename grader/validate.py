@@ -20,7 +20,7 @@ from .mutants import mutants
 from .quiz import load_key
 from .results import Report, ReportStatus, Status
 from .sandbox import Submission, read_submission
-from .spec import SPEC_NAMES, Exercise, load_exercise
+from .spec import Exercise, exercise_folders, load_exercise
 
 _SHOW_KILLERS = 3  # mutant names listed per check in the summary
 
@@ -56,15 +56,9 @@ class ExerciseValidation:
                 for line in f.detail.splitlines()]
 
 
-def _one_line(exc: GraderError) -> str:
-    return exc.message + (f" (tip: {exc.tip})" if exc.tip else "")
-
-
 def discover(exercises_dir: Path) -> list[str]:
     """Every folder under ``exercises_dir`` holding a spec, by path (broken specs included: they are findings)."""
-    if not exercises_dir.is_dir():
-        raise GraderError(f"{exercises_dir}: no such folder", tip="run from the course folder, or pass --exercises DIR")
-    return [str(p) for p in sorted(exercises_dir.iterdir()) if any((p / n).is_file() for n in SPEC_NAMES)]
+    return [str(p) for p in exercise_folders(exercises_dir)]
 
 
 def validate_exercise(ref: str, grader: Grader, exercises_dir: Path = Path("exercises"), *,
@@ -74,7 +68,7 @@ def validate_exercise(ref: str, grader: Grader, exercises_dir: Path = Path("exer
     try:
         ex = load_exercise(ref, exercises_dir)
     except GraderError as exc:
-        result.findings.append(Finding("spec valid", False, _one_line(exc)))
+        result.findings.append(Finding("spec valid", False, exc.one_line()))
         return result
     result.slug, result.kind = ex.slug, ex.kind
     result.visibility = {c.id: c.visibility for c in ex.checks}
@@ -85,7 +79,7 @@ def validate_exercise(ref: str, grader: Grader, exercises_dir: Path = Path("exer
         else:
             _validate_flask(ex, grader, result, runs)
     except GraderError as exc:
-        result.findings.append(Finding("grading runs", False, _one_line(exc)))
+        result.findings.append(Finding("grading runs", False, exc.one_line()))
     result.duration_s = time.perf_counter() - started
     return result
 
@@ -178,7 +172,7 @@ def _validate_quiz(ex: Exercise, grader: Grader, result: ExerciseValidation) -> 
     try:
         load_key(ex)
     except GraderError as exc:
-        return [Finding("answer key complete", False, _one_line(exc))]
+        return [Finding("answer key complete", False, exc.one_line())]
     findings = [Finding("answer key complete", True, f"{len(ex.questions)} questions")]
     reports = grader.grade_many(ex, {"solution": ex.solution_dir, "starter": ex.starter_dir})
     result.submissions = len(reports)

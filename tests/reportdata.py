@@ -157,3 +157,13 @@ def error_report() -> Report:
         "SyntaxError: expected ':'\n",
         created_at="2024-05-01T12:05:00+00:00",
     )
+
+
+def with_fault(report: Report, index: int, status: Status, message: str) -> Report:
+    """``report`` with check ``index`` turned into a fault (typed, as the runner sets it): incomplete."""
+    from dataclasses import replace
+
+    checks = list(report.checks)
+    checks[index] = replace(checks[index], status=status, score=0.0, message=message)
+    return replace(report, checks=checks, status=ReportStatus.INCOMPLETE,
+                   score=sum(c.score for c in checks), message="not graded: ...")

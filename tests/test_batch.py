@@ -14,17 +14,33 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
 import pytest
 from conftest import EXERCISES
+from goldens import golden_text
 
-from grader.batch import Journal, LocalPool, chunked, discover, normalize_student, read_roster
+from grader.batch import (
+    Chunk,
+    Journal,
+    LocalPool,
+    RetryPolicy,
+    chunked,
+    discover,
+    grade_chunk,
+    normalize_student,
+    read_roster,
+    run_batch,
+)
+from grader.batch import run as batch_run
 from grader.classreport import histogram
 from grader.cli import main
 from grader.errors import GraderError
-from grader.results import report_schema
+from grader.grading import Grader
+from grader.results import ReportStatus, Status, SummaryRow, report_schema, summary_schema
+from grader.sandbox import SandboxError, Submission, Zygote
 from grader.spec import load_exercise
 
 GRADER = Path(sys.executable).parent / "grader"
@@ -158,19 +174,35 @@ def test_bad_rosters(tmp_path: Path, text: str, message: str) -> None:
         read_roster(path)
 
 
+def row(student: str, score: float) -> SummaryRow:
+    return SummaryRow(student, "x", "0" * 64, "v1", ReportStatus.GRADED, score, 2.0, "", {"c": Status.PASSED})
+
+
 def test_journal_ignores_and_repairs_a_torn_last_line(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.jsonl")
     journal.open()
-    journal.append({"student": "a", "slug": "x", "score": 1})
+    journal.append(row("a", 1))
     journal.close()
     with journal.path.open("a") as f:
         f.write('{"student": "b", "sl')  # kill -9 in the middle of a write
     assert list(journal.load()) == [("a", "x")]
     journal.open()
-    journal.append({"student": "c", "slug": "x", "score": 2})
+    journal.append(row("c", 2))
     journal.close()
+    assert journal.load()[("c", "x")] == row("c", 2)  # typed on the way in and out
     assert list(journal.load()) == [("a", "x"), ("c", "x")]
     assert journal.path.read_text().count("\n") == 2
+
+
+def test_journal_reads_the_untyped_rows_of_earlier_versions(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.path.write_text(json.dumps({
+        "student": "a", "slug": "x", "sha256": "0" * 64, "version": "v1", "status": "graded", "score": 1.5,
+        "max_score": 2.0, "message": "", "checks": {"c": "passed", "d": "failed"}, "duration_s": 0.1}) + "\n")
+    old = journal.load()[("a", "x")]
+    assert old.status is ReportStatus.GRADED and old.score == 1.5 and old.is_grade
+    assert old.checks == {"c": Status.PASSED, "d": Status.FAILED}
+    assert old.fault is None and old.attempts == 1
 
 
 def test_histogram_bins() -> None:
@@ -209,8 +241,8 @@ def test_finished_workers_leave_on_their_own(tmp_path: Path) -> None:
     layout = discover(tmp_path / "subs", [ex])
     pool = LocalPool(2, tmp_path / "out")
     rows = list(pool.run(chunked(layout.jobs, {ex.slug: ex}, 2)))
-    assert sorted(r["student"] for r in rows) == [f"s{i}" for i in range(6)]
-    assert all(r["score"] == ex.max_score for r in rows), rows
+    assert sorted(r.student for r in rows) == [f"s{i}" for i in range(6)]
+    assert all(r.score == ex.max_score for r in rows), rows
     assert pool.exitcodes == [0, 0]
 
 
@@ -286,6 +318,8 @@ def test_every_report_of_the_class(graded_class: dict[str, object]) -> None:
     out = graded_class["out"]
     assert isinstance(out, Path)
     summary = json.loads((out / "summary.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(summary_schema())
+    jsonschema.Draft202012Validator(summary_schema()).validate(summary)
     validator = jsonschema.Draft202012Validator(report_schema())
     rows = {(s["student"], e["slug"]): s for e in summary["exercises"] for s in e["students"]}
     assert len(rows) == 2 * len(CLASS) - len(SKIPS_AUTH)
@@ -433,3 +467,148 @@ def test_kill_9_mid_run_loses_nothing(tmp_path: Path) -> None:
     for name, text in resumed_outputs.items():
         assert blank_run((out / name).read_text()) == blank_run(text), name
     assert not list(out.rglob("*.tmp"))
+
+
+# ----------------------------------------------------------------------------- grader faults: retried, never a 0
+
+
+class InProcess:
+    """An executor that grades in this process (so the test can break the grader from the trusted side)."""
+
+    def __init__(self, grader: Grader, out_dir: Path) -> None:
+        self.grader, self.out_dir, self.attempt = grader, out_dir, 0
+
+    def run(self, chunks: list[Chunk]) -> Iterator[SummaryRow]:
+        self.attempt += 1
+        for chunk in chunks:
+            yield from grade_chunk(self.grader, chunk, self.out_dir)
+
+
+@pytest.fixture
+def faulty_zygote(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Zygote.spawn fails (a SandboxError, on the trusted side) for `flaky` on its first `fail_for` attempts and
+    for `doomed` always. Returns the counter the test sets."""
+    state = {"fail_for": 1, "flaky_calls": 0}
+    original = Zygote.spawn
+
+    def spawn(self: Zygote, submission: Submission, exercise: object) -> object:
+        name = submission.path.name
+        if name == "doomed.py" or (name == "flaky.py" and state["executor"].attempt <= state["fail_for"]):
+            state["flaky_calls"] += name == "flaky.py"
+            raise SandboxError("could not build the sandbox: clone() failed (injected by the test)")
+        return original(self, submission, exercise)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Zygote, "spawn", spawn)
+    return state
+
+
+PROBE = Path(__file__).parent / "fixtures" / "probe"  # the tests' own exercise: its goldens change only with it
+
+
+def small_class(root: Path) -> Path:
+    subs = root / "subs"
+    solution = (PROBE / "solution" / "app.py").read_text()
+    put(subs / "good.py", solution)
+    put(subs / "flaky.py", solution)
+    put(subs / "doomed.py", solution)
+    put(subs / "partial.py", solution.replace('return "", code', 'return "", 200', 1))
+    put(subs / "broken.py", "def broken(:\n")
+    return subs
+
+
+def normalized(out: Path, name: str) -> str:
+    """Times live in the run block and the footer; the exercise version is a hash of the probe's files."""
+    text = blank_run((out / name).read_text())
+    return re.sub(r'"version": "[0-9a-f]{16}"', '"version": "<version>"', text)
+
+
+@pytest.mark.slow
+def test_a_grader_fault_is_retried_and_one_that_persists_is_not_graded(
+        tmp_path: Path, grader_session: Grader, faulty_zygote: dict[str, object]) -> None:
+    ex = load_exercise(PROBE)
+    out = tmp_path / "out"
+    executor = InProcess(grader_session, out)
+    faulty_zygote["executor"] = executor
+    waits: list[float] = []
+    result = run_batch(small_class(tmp_path), [ex], out, workers=1, executor=executor,
+                       retry=RetryPolicy(attempts=3, backoff_s=0.25), sleep=waits.append)
+
+    assert executor.attempt == 3 and waits == [0.25, 0.5]  # bounded, with backoff
+    rows = {student: row for (student, _), row in result.rows.items()}
+    # A fault on the first try that succeeds on the retry ends graded, like any other.
+    assert rows["flaky"].status is ReportStatus.GRADED and rows["flaky"].score == ex.max_score
+    assert rows["flaky"].attempts == 2
+    # One that keeps failing is listed as not graded: no score, the grader's fault, never a 0.
+    assert rows["doomed"].status is ReportStatus.INCOMPLETE and rows["doomed"].score is None
+    assert rows["doomed"].fault is Status.GRADER_FAULT and rows["doomed"].attempts == 3
+    assert [r.student for r in result.not_graded] == ["doomed"]
+    assert json.loads((out / "doomed" / "probe" / "report.json").read_text())["status"] == "incomplete"
+
+    summary = json.loads((out / "summary.json").read_text())
+    jsonschema.Draft202012Validator(summary_schema()).validate(summary)
+    lg = summary["exercises"][0]
+    assert lg["counts"]["not_graded"] == 1 and lg["counts"]["submissions"] == 5
+    assert sum(b["count"] for b in lg["histogram"]) == 4  # the not-graded one is in no bin, not in the 0 bin
+    assert lg["not_graded"][0]["reason"] == "not graded: grader fault"
+    doomed = next(s for s in summary["students"] if s["student"] == "doomed")
+    assert doomed["scores"] == {"probe": None} and doomed["total"] is None
+
+    grades = {r["student"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    assert grades["doomed"]["probe"] == "" and grades["doomed"]["total"] == ""
+    assert grades["doomed"]["note"] == "probe not graded: grader fault"
+    assert grades["flaky"]["probe"] == "10" and grades["partial"]["probe"] == "9"
+    # Not journaled: the next run grades it again; the rest is journaled once.
+    assert sorted(Journal(out / "journal.jsonl").load()) == [
+        (s, "probe") for s in ("broken", "flaky", "good", "partial")]
+    for name in ("summary.json", "grades.csv", "index.html"):
+        text = normalized(out, name)
+        assert text == golden_text(f"batch/{name}", text), name
+
+
+@pytest.mark.slow
+def test_batch_exits_4_when_a_submission_stays_not_graded(tmp_path: Path, grader_session: Grader,
+                                                          faulty_zygote: dict[str, object],
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    executor = InProcess(grader_session, out)
+    faulty_zygote["executor"] = executor
+    monkeypatch.setattr(batch_run, "LocalPool", lambda *args, **kwargs: executor)
+    monkeypatch.setattr(batch_run, "RetryPolicy", lambda: RetryPolicy(attempts=2, backoff_s=0.0))
+    subs = small_class(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["batch", str(subs), "--exercise", str(PROBE), "--out", str(out)])
+    assert info.value.code == 4
+    err = capsys.readouterr().err
+    assert "1 submission(s) could not be graded" in err and "1 grader fault(s), still failing after retries" in err
+    # Once the grader works again, a rerun grades exactly what was not graded.
+    monkeypatch.undo()
+    monkeypatch.setattr(batch_run, "LocalPool", lambda *args, **kwargs: InProcess(grader_session, out))
+    code = 0
+    try:
+        main(["batch", str(subs), "--exercise", str(PROBE), "--out", str(out)])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    assert code == 0
+    assert "1 graded now, 4 unchanged" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_check_fault_is_not_retried_and_names_the_check(tmp_path: Path, grader_session: Grader) -> None:
+    root = tmp_path / "probe"
+    shutil.copytree(PROBE, root)
+    checks = root / "checks" / "test_probe.py"
+    checks.write_text(checks.read_text().replace("def test_binary(client):\n",
+                                                 "def test_binary(client):\n    undefined_helper()\n", 1))
+    subs = tmp_path / "subs"
+    put(subs / "alice.py", (PROBE / "solution" / "app.py").read_text())
+    out = tmp_path / "out"
+    executor = InProcess(grader_session, out)
+    result = run_batch(subs, [load_exercise(root)], out, workers=1, executor=executor, sleep=lambda s: None)
+    assert executor.attempt == 1  # the check's code is the same on every attempt
+    row = result.rows[("alice", "probe")]
+    assert row.fault is Status.CHECK_FAULT and row.score is None and row.checks["binary"] is Status.CHECK_FAULT
+    grades = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    note = "probe not graded: check fault (`binary`)"
+    assert grades == [{"student": "alice", "probe": "", "total": "", "note": note}]
+    assert "check `binary` has a bug in its own code" in (out / "index.html").read_text()

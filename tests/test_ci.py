@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import EXERCISES
-from reportdata import error_report, sample_report
+from reportdata import error_report, sample_report, with_fault
 
 from grader import ci
 from grader.render._common import Location, find_location
-from grader.results import Report
+from grader.results import Report, Status
 from grader.spec import load_exercise
 
 
@@ -81,15 +81,21 @@ def test_a_single_file_submission_is_annotated_under_its_own_name(tmp_path: Path
     assert lines[0].startswith("::error file=solution_v2.py,line=7,")
 
 
-def test_grader_faults_get_no_annotation(tmp_path: Path) -> None:
-    fault = replace(sample_report().checks[3], message="the grader failed while running this check "
-                    "(not your fault): app.py line 18")
-    report = replace(sample_report(), checks=[fault])
+@pytest.mark.parametrize("status", [Status.GRADER_FAULT, Status.CHECK_FAULT])
+def test_faults_get_no_annotation(tmp_path: Path, status: Status) -> None:
+    # The message names a line of the student's file, yet a fault is not the student's to fix.
+    report = with_fault(sample_report(), 3, status, "the grader failed: app.py line 18")
+    report = replace(report, checks=[report.checks[3]])
     assert ci.annotation_commands(report, tmp_path) == []
 
 
 def test_points_notice() -> None:
     assert ci.points_notice(sample_report()) == "::notice title=Points::4.5/10"
+
+
+def test_points_notice_of_an_incomplete_report_gives_no_points() -> None:
+    notice = ci.points_notice(with_fault(sample_report(), 0, Status.GRADER_FAULT, "boom"))
+    assert "not graded" in notice and "4.5" not in notice and "2.5" not in notice
 
 
 def test_commands_paused_brackets_the_text_with_one_token() -> None:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from goldens import golden_text
-from reportdata import error_report, sample_report
+from reportdata import error_report, sample_report, with_fault
 
-from grader.render.classroom import LOAD_TEST, render_classroom
+from grader.render.classroom import COMPLETE_TEST, LOAD_TEST, render_classroom
 from grader.results import Report, Status
 
 TEST_KEYS = {"name", "status", "message", "test_code", "filename", "line_no", "duration", "score"}
@@ -82,14 +82,17 @@ def test_did_not_load_is_an_error_with_where() -> None:
     assert result["tests"][0]["message"] == "SyntaxError at app.py line 7: expected ':'"
 
 
-def test_only_grader_faults_is_error_and_says_not_your_fault() -> None:
+@pytest.mark.parametrize("status", [Status.GRADER_FAULT, Status.CHECK_FAULT])
+def test_a_fault_is_an_error_with_no_points_and_says_not_your_fault(status: Status) -> None:
     report = sample_report()
-    fault = replace(report.checks[1], status=Status.ERROR,
-                    message="the grader failed while running this check (not your fault): boom")
     checks = [replace(c, status=Status.PASSED, score=c.points, message="") for c in report.checks]
-    checks[1] = fault
-    result = decode(render_classroom(replace(report, checks=checks)))
+    report = with_fault(replace(report, checks=checks), 1, status, "boom")
+    result = decode(render_classroom(report))
 
     assert result["status"] == "error"
-    assert result["tests"][1]["status"] == "error"
-    assert result["tests"][1]["message"].startswith("Not your fault: the grader failed")
+    assert result["tests"][0]["name"] == COMPLETE_TEST and result["tests"][0]["status"] == "error"
+    assert "not your fault" in result["tests"][0]["message"]
+    assert result["tests"][2]["status"] == "error"
+    assert result["tests"][2]["message"].startswith("Not graded, not your fault")
+    # Classroom sums the tests' scores: an incomplete report must not add up to a score.
+    assert sum(t["score"] for t in result["tests"]) == 0

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from goldens import golden_text
 from jsonschema import Draft202012Validator, ValidationError
-from reportdata import error_report, sample_report
+from reportdata import error_report, sample_report, with_fault
 
 from grader.render.gradescope import render_gradescope
-from grader.results import CheckResult, Report, Status
+from grader.results import Report, Status
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "gradescope-results.schema.json").read_text("utf-8"))
 FAULT = "the grader failed while running this check (not your fault): the sandbox vanished"
@@ -70,19 +70,19 @@ def test_submission_that_did_not_load_scores_zero_with_the_reason() -> None:
     validate(results)
 
 
-@pytest.mark.parametrize("message", [FAULT, f"2 of 3 cases did not pass; first: {FAULT}"])
-def test_grader_fault_is_not_charged_to_the_student(message: str) -> None:
-    fault = CheckResult(id="db_ok", title="The database answers", status=Status.ERROR, score=0.0, points=2.0,
-                        message=message, visibility="visible")
-    report = replace(sample_report(), checks=[*sample_report().checks, fault], max_score=12.0)
-    results = render(report)
+@pytest.mark.parametrize("status", [Status.GRADER_FAULT, Status.CHECK_FAULT])
+def test_a_fault_is_not_charged_to_the_student(status: Status) -> None:
+    results = render(with_fault(sample_report(), 1, status, FAULT))
 
-    test = results["tests"][-1]
-    assert test["extra_data"]["outcome"] == "grader_fault"
-    assert test["output"].startswith("The grader itself failed while running this check. This is not a problem "
-                                     "with your submission")
+    test = results["tests"][1]
+    assert test["extra_data"]["outcome"] == status.value
+    assert test["output"].startswith("Not graded, not your fault")
     assert "Error: your app" not in test["output"]
-    assert "1 check(s) could not be run because the grader itself failed (The database answers)" in results["output"]
+    # No score anywhere: Gradescope is told it could not be graded and will be regraded.
+    assert "score" not in results and all("score" not in t for t in results["tests"])
+    assert results["output"].startswith("Your submission could not be graded, and this is not your fault: it "
+                                        "will be regraded.")
+    assert results["extra_data"]["status"] == "incomplete"
     validate(results)
 
 

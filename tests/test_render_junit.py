@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import xmlschema
 from goldens import golden_text
-from reportdata import error_report, sample_report
+from reportdata import error_report, sample_report, with_fault
 
 from grader.render.junit import LOAD_CASE, render_junit
 from grader.results import CheckResult, Report, Status
@@ -81,12 +81,18 @@ def test_a_submission_that_did_not_load_is_an_error_not_an_empty_green_suite() -
     schema().validate(render_junit(report))
 
 
-def test_grader_fault_has_its_own_error_type() -> None:
-    fault = replace(sample_report().checks[3],
-                    message="the grader failed while running this check (not your fault): EOF on the channel")
-    xml = render_junit(replace(sample_report(), checks=[fault]))
-    error = cases(xml)[0].find("error")
-    assert error is not None and error.get("type") == "grader-fault"
+@pytest.mark.parametrize(("status", "kind"), [(Status.GRADER_FAULT, "grader-fault"),
+                                              (Status.CHECK_FAULT, "check-fault")])
+def test_a_fault_has_its_own_error_type_and_no_score(status: Status, kind: str) -> None:
+    report = with_fault(sample_report(), 3, status, "EOF on the channel")
+    xml = render_junit(report)
+    error = cases(xml)[3].find("error")
+    assert error is not None and error.get("type") == kind
+    assert "not your fault" in (error.get("message") or "")
+    suite = ET.fromstring(xml).find("testsuite")
+    assert suite is not None
+    props = {p.get("name"): p.get("value") for p in suite.iter("property") if p in list(suite.find("properties"))}
+    assert "score" not in props and props["status"] == "incomplete"
 
 
 def test_hostile_student_text_stays_well_formed() -> None:

@@ -11,11 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..results import Report, to_json
+from ._common import STATUS_LABELS, number
 from .classroom import render_classroom
 from .gradescope import render_gradescope
 from .html import render_html
 from .junit import render_junit
 from .markdown import render_markdown
+
+__all__ = ["DEFAULT_FORMATS", "RENDERERS", "STATUS_LABELS", "Renderer", "number", "write_atomic", "write_reports"]
 
 Renderer = Callable[[Report], str]
 

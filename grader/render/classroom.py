@@ -15,10 +15,11 @@ import json
 from typing import Any
 
 from ..results import CheckResult, Report, Status
-from ._common import did_not_load, find_location, grader_faults, is_grader_fault, student_problems
+from ._common import FAULT_NOTES, did_not_load, fault_summary, find_location, student_problems
 
 RESULT_VERSION = 1
 LOAD_TEST = "Submission loads"
+COMPLETE_TEST = "Submission graded completely"
 
 
 def _status(check: CheckResult) -> str:
@@ -29,8 +30,8 @@ def _status(check: CheckResult) -> str:
 
 
 def _message(check: CheckResult) -> str:
-    if is_grader_fault(check):
-        return f"Not your fault: {check.message}"
+    if check.status in FAULT_NOTES:
+        return f"{FAULT_NOTES[check.status]} {check.message}"
     return check.message
 
 
@@ -44,7 +45,9 @@ def _test(report: Report, check: CheckResult) -> dict[str, Any]:
         "filename": where.file if where else "",
         "line_no": where.line if where else 0,
         "duration": round(check.duration_s * 1000),  # milliseconds, as their graders report it
-        "score": check.score,
+        # Classroom has no "not graded": an incomplete report gives no points at all, rather than a total
+        # that is not the student's.
+        "score": check.score if report.is_grade else 0,
     }
 
 
@@ -58,12 +61,10 @@ def _load_test(report: Report) -> dict[str, Any]:
 
 
 def overall_status(report: Report) -> str:
-    """``error`` when nothing could be judged (no load, or only grader faults failed), else pass/fail."""
-    if did_not_load(report):
+    """``error`` when the report is not a grade (no load, or a grader or check fault), else pass/fail."""
+    if did_not_load(report) or not report.is_grade:
         return "error"
-    if student_problems(report):
-        return "fail"
-    return "error" if grader_faults(report) else "pass"
+    return "fail" if student_problems(report) else "pass"
 
 
 def classroom_result(report: Report) -> dict[str, Any]:
@@ -72,6 +73,10 @@ def classroom_result(report: Report) -> dict[str, Any]:
     if did_not_load(report):
         # Without it a report with no checks would give the reporter zero tests (it divides by that).
         tests.insert(0, _load_test(report))
+    elif not report.is_grade:
+        tests.insert(0, {"name": COMPLETE_TEST, "status": "error", "message": fault_summary(report),
+                         "test_code": f"{report.exercise.get('slug', '')}::complete", "filename": "", "line_no": 0,
+                         "duration": 0, "score": 0})
     return {"version": RESULT_VERSION, "status": overall_status(report), "max_score": report.max_score,
             "tests": tests}
 

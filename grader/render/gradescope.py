@@ -2,8 +2,10 @@
 
 Gradescope shows students the top-level ``output`` and each test's ``output``; ``stdout`` of
 ``run_autograder`` stays with the instructors. A test's ``status`` can only be ``passed`` or ``failed``,
-so the finer outcome (error, timeout, grader fault) is said in words at the top of its output and kept in
-``extra_data`` for instructors.
+so the finer outcome (error, timeout, grader or check fault) is said in words at the top of its output and
+kept in ``extra_data`` for instructors. An incomplete report (a grader or check fault) carries no score at
+all, neither at the top nor on any test: Gradescope is told the submission could not be graded and will be
+regraded, and no total of it is posted as the student's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from typing import Any
 
 from ..results import CheckResult, Report, Status
-from ._common import GRADER_FAULT_NOTE, did_not_load, grader_faults, is_grader_fault, number
+from ._common import FAULT_NOTES, did_not_load, fault_summary, number
 
 # Grader logs on stdout may name paths and hidden checks: students never see them.
 STDOUT_VISIBILITY = "hidden"
@@ -28,8 +30,8 @@ _LEADS = {
 def _test_output(check: CheckResult) -> str:
     if check.status is Status.PASSED:
         parts: list[str] = []
-    elif is_grader_fault(check):
-        parts = [GRADER_FAULT_NOTE, check.message]
+    elif check.status in FAULT_NOTES:
+        parts = [FAULT_NOTES[check.status], check.message]
     else:
         parts = [f"{_LEADS[check.status]}:\n{check.message}" if check.message else _LEADS[check.status]]
     if check.output:
@@ -37,15 +39,11 @@ def _test_output(check: CheckResult) -> str:
     return "\n\n".join(parts)
 
 
-def _outcome(check: CheckResult) -> str:
-    return "grader_fault" if is_grader_fault(check) else check.status.value
-
-
-def _test(number_: int, check: CheckResult) -> dict[str, Any]:
+def _test(number_: int, check: CheckResult, graded: bool) -> dict[str, Any]:
     test: dict[str, Any] = {
         "name": check.title,
         "number": str(number_),
-        "score": check.score,
+        **({"score": check.score} if graded else {}),
         "max_score": check.points,
         "status": "passed" if check.status is Status.PASSED else "failed",
         "output": _test_output(check),
@@ -53,7 +51,7 @@ def _test(number_: int, check: CheckResult) -> dict[str, Any]:
     }
     if check.topic:
         test["tags"] = [check.topic]
-    test["extra_data"] = {"id": check.id, "outcome": _outcome(check)}
+    test["extra_data"] = {"id": check.id, "outcome": check.status.value}
     return test
 
 
@@ -61,15 +59,12 @@ def _top_output(report: Report) -> str:
     if did_not_load(report):
         parts = [f"Your submission could not be graded: {report.message or 'the grader gave no reason.'}",
                  "Fix the problem above and submit again."]
+    elif not report.is_grade:
+        parts = [fault_summary(report, "Your submission could not be graded, and this is not your fault: it will "
+                                       "be regraded. No score has been given for this run.")]
     else:
         counts = ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
         parts = [f"Score: {number(report.score)} / {number(report.max_score)} points ({counts or 'no checks'})."]
-        faults = grader_faults(report)
-        if faults:
-            names = ", ".join(c.title for c in faults)
-            parts.append(f"{len(faults)} check(s) could not be run because the grader itself failed ({names}). "
-                         "This is not a problem with your submission: your course staff will look into it and "
-                         "grade it again.")
         if report.message:
             parts.append(f"Note: {report.message}")
     if report.output:
@@ -81,9 +76,11 @@ def _top_output(report: Report) -> str:
 
 def gradescope_results(report: Report) -> dict[str, Any]:
     """The results as Gradescope's dict; :func:`render_gradescope` serializes it."""
+    graded = report.is_grade
     return {
-        # A submission that did not load scores 0, whatever partial data the report holds.
-        "score": 0.0 if did_not_load(report) else report.score,
+        # A submission that did not load scores 0, whatever partial data the report holds; an incomplete one
+        # has no score at all.
+        **({"score": 0.0 if did_not_load(report) else report.score} if graded else {}),
         "execution_time": round(report.duration_s, 2),
         "output": _top_output(report),
         "visibility": VISIBILITY,
@@ -95,7 +92,7 @@ def gradescope_results(report: Report) -> dict[str, Any]:
             "max_score": report.max_score,
             "grader_version": report.grader.get("version", ""),
         },
-        "tests": [_test(i, c) for i, c in enumerate(report.checks, start=1)],
+        "tests": [_test(i, c, graded) for i, c in enumerate(report.checks, start=1)],
     }
 
 

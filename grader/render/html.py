@@ -15,22 +15,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from ..results import Report, Status
+from ..results import Report
+from ._common import FAULT_NOTES, STATUS_LABELS, fault_summary, number
 
-# Symbol and word for each status: colour alone fails in print and for colour-blind readers.
+# Symbol and word for each status value, for the template (one table for every format: _common).
 _STATUS_LABELS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
-    {
-        Status.PASSED.value: ("✓", "passed"),
-        Status.FAILED.value: ("✗", "failed"),
-        Status.ERROR.value: ("!", "error"),
-        Status.TIMEOUT.value: ("◷", "timeout"),  # a clock face most fonts have; ⌛ is often tofu
-    }
+    {status.value: (label.symbol, label.word) for status, label in STATUS_LABELS.items()}
 )
-
-
-def _number(value: float) -> str:
-    # Points are floats in the report; "2" and "1.5" read better than "2.0" and "1.5000".
-    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _seconds(value: float) -> str:
@@ -48,7 +39,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["number"] = _number
+    env.filters["number"] = number
     env.filters["seconds"] = _seconds
     return env
 
@@ -64,7 +55,7 @@ def _statement_html(source: str) -> Markup:
 def render_html(report: Report) -> str:
     """Render ``report`` as a standalone HTML page. Pure: the same report gives the same bytes."""
     percent: float | None = None
-    if report.max_score > 0:
+    if report.max_score > 0 and report.is_grade:
         percent = min(100.0, max(0.0, 100.0 * report.score / report.max_score))
     context: dict[str, Any] = {
         "report": report,
@@ -73,5 +64,7 @@ def render_html(report: Report) -> str:
         "percent": percent,
         "statement_html": _statement_html(report.exercise.get("statement") or ""),
         "labels": _STATUS_LABELS,
+        "fault_notes": {status.value: note for status, note in FAULT_NOTES.items()},
+        "fault_summary": fault_summary(report) if not report.is_grade else "",
     }
     return _environment().get_template("report.html.j2").render(context)

@@ -1,10 +1,12 @@
 """JUnit XML (``junit.xml``) for GitLab, Jenkins and Azure Pipelines test reports.
 
 One ``testcase`` per check, ``classname`` the exercise slug. A failed check carries ``<failure>``, an
-error or timeout ``<error>`` (with ``type`` saying which, and ``grader-fault`` when the grader failed),
-each with the student-facing message. Points, score and visibility go in the testcase's ``properties``,
-as pytest's ``record_property`` writes them. A submission that did not load gets one extra testcase,
-``submission-loads``, in error: a suite with no failing testcase would otherwise look green in CI.
+error, timeout or fault ``<error>`` (with ``type`` saying which: ``grader-fault`` when the grader failed,
+``check-fault`` when the check's own code is broken), each with the student-facing message. An incomplete
+report has no ``score`` property, on the suite or on a check that was not judged: it is not a grade.
+Points, score and visibility go in the testcase's ``properties``, as pytest's ``record_property`` writes
+them. A submission that did not load gets one extra testcase, ``submission-loads``, in error: a suite with
+no failing testcase would otherwise look green in CI.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..results import CheckResult, Report, Status
-from ._common import did_not_load, is_grader_fault, number
+from ._common import FAULT_NOTES, did_not_load, number
 
 LOAD_CASE = "submission-loads"
 
@@ -35,7 +37,7 @@ def _first_line(text: str) -> str:
 
 
 def _problem_type(check: CheckResult) -> str:
-    return "grader-fault" if is_grader_fault(check) else check.status.value
+    return check.status.value.replace("_", "-")  # grader-fault, check-fault, as XML attribute values go
 
 
 def _properties(parent: ET.Element, values: dict[str, str]) -> None:
@@ -46,15 +48,18 @@ def _properties(parent: ET.Element, values: dict[str, str]) -> None:
 
 def _testcase(suite: ET.Element, slug: str, check: CheckResult) -> None:
     case = ET.SubElement(suite, "testcase", classname=slug, name=check.id, time=_seconds(check.duration_s))
-    values = {"title": check.title, "points": number(check.points), "score": number(check.score),
+    values = {"title": check.title, "points": number(check.points),
+              **({} if check.status.is_fault else {"score": number(check.score)}),
               "visibility": check.visibility, "status": _problem_type(check)}
     if check.topic:
         values["topic"] = check.topic
     _properties(case, values)
     if check.status is not Status.PASSED:
         tag = "failure" if check.status is Status.FAILED else "error"
-        problem = ET.SubElement(case, tag, type=_problem_type(check), message=_xml_text(_first_line(check.message)))
-        problem.text = _xml_text(check.message)
+        note = FAULT_NOTES.get(check.status)
+        first = note or _first_line(check.message)
+        problem = ET.SubElement(case, tag, type=_problem_type(check), message=_xml_text(first))
+        problem.text = _xml_text(f"{note}\n{check.message}" if note else check.message)
     if check.output:
         ET.SubElement(case, "system-out").text = _xml_text(check.output)
 
@@ -74,7 +79,8 @@ def render_junit(report: Report) -> str:
     counts = report.counts
     loads = did_not_load(report)
     tests = len(report.checks) + (1 if loads else 0)
-    errors = counts[Status.ERROR.value] + counts[Status.TIMEOUT.value] + (1 if loads else 0)
+    errors = (counts[Status.ERROR.value] + counts[Status.TIMEOUT.value] + counts[Status.GRADER_FAULT.value]
+              + counts[Status.CHECK_FAULT.value] + (1 if loads else 0))
     totals = {"tests": str(tests), "failures": str(counts[Status.FAILED.value]), "errors": str(errors)}
 
     time = _seconds(report.duration_s)
@@ -83,7 +89,7 @@ def render_junit(report: Report) -> str:
     if report.created_at:
         suite.set("timestamp", report.created_at)
     _properties(suite, {
-        "score": number(report.score),
+        **({"score": number(report.score)} if report.is_grade else {}),
         "max_score": number(report.max_score),
         "status": report.status.value,
         "submission": str(report.submission.get("path", "")),

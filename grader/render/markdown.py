@@ -10,15 +10,8 @@ from __future__ import annotations
 import re
 
 from ..results import CheckResult, Report, Status
-from ._common import GRADER_FAULT_NOTE, did_not_load, is_grader_fault, number
+from ._common import FAULT_NOTES, STATUS_LABELS, did_not_load, fault_summary, number
 
-# Symbol and word, as in the HTML report: colour alone is lost in a plain-text comment.
-_LABELS = {
-    Status.PASSED: "✓ passed",
-    Status.FAILED: "✗ failed",
-    Status.ERROR: "! error",
-    Status.TIMEOUT: "◷ timeout",
-}
 # Punctuation that can open emphasis, code, links, a table cell, strike-through or (in a heading) close it.
 # Characters that only matter at the start of a line (-, +, >) are safe: this text never starts one.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
@@ -48,15 +41,18 @@ def _code(text: str) -> str:
 
 
 def _label(check: CheckResult) -> str:
-    return "! grader fault" if is_grader_fault(check) else _LABELS[check.status]
+    # Symbol and word, as in the HTML report: colour alone is lost in a plain-text comment.
+    return str(STATUS_LABELS[check.status])
 
 
 def _score_line(report: Report) -> str:
     line = f"**{number(report.score)} / {number(report.max_score)} points**"
-    if report.max_score > 0:
+    if not report.is_grade:
+        line = f"**Not graded** (out of {number(report.max_score)} points)"
+    elif report.max_score > 0:
         percent = min(100.0, max(0.0, 100.0 * report.score / report.max_score))
         line += f" ({percent:.0f}%)"
-    counts = " · ".join(f"{_LABELS[Status(s)]} × {n}" for s, n in report.counts.items() if n)
+    counts = " · ".join(f"{STATUS_LABELS[Status(s)]} × {n}" for s, n in report.counts.items() if n)
     return f"{line} — {counts}" if counts else f"{line} — no checks were run"
 
 
@@ -65,14 +61,15 @@ def _table(report: Report) -> list[str]:
     for check in report.checks:
         visibility = check.visibility.replace("_", " ")
         rows.append(f"| {_label(check)} | {md_inline(check.title)} ({_code(check.id)}) | "
-                    f"{number(check.score)} / {number(check.points)} | {visibility} |")
+                    f"{'not graded' if check.status.is_fault else number(check.score)} / {number(check.points)} | "
+                    f"{visibility} |")
     return rows
 
 
 def _details(check: CheckResult) -> list[str]:
     lines = [f"#### {_label(check)}: {md_inline(check.title)}", ""]
-    if is_grader_fault(check):
-        lines += [GRADER_FAULT_NOTE, ""]
+    if check.status in FAULT_NOTES:
+        lines += [FAULT_NOTES[check.status], ""]
     if check.message:
         lines += [md_code_block(check.message), ""]
     if check.output:
@@ -88,13 +85,16 @@ def render_markdown(report: Report) -> str:
     if exercise.get("version"):
         facts[0] += f" (version {md_inline(str(exercise['version']))})"
     facts.append(f"submission {md_inline(str(submission.get('path', '')))}")
-    facts.append("graded" if report.status.value == "graded" else "**not graded (error)**")
+    facts.append({"graded": "graded", "error": "**not graded (error)**",
+                  "incomplete": "**not graded: not your fault**"}[report.status.value])
     lines += [" · ".join(facts), "", _score_line(report), ""]
 
     if did_not_load(report):
         lines += ["### ✗ Your submission could not be graded", "",
                   md_code_block(report.message or "The grader gave no reason."), "",
                   "Fix the problem above and submit again.", ""]
+    elif not report.is_grade:
+        lines += ["### ? Not graded, not your fault", "", md_inline(fault_summary(report)), ""]
     elif report.message:
         lines += [f"> **Note:** {md_inline(report.message)}", ""]
 
