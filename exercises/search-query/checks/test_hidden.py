@@ -6,8 +6,15 @@ is `query`'s check, the number is `count`'s."""
 
 import pytest
 
-from grader.checks import describe_request, expect_json, expect_json_error, expect_json_key, expect_status, fail, \
-    json_key
+from grader.checks import (
+    describe_request,
+    expect_json,
+    expect_json_error,
+    expect_json_key,
+    expect_status,
+    fail,
+    json_key,
+)
 
 COURSES = ["Python Basics", "Flask Templates", "Flask Request & Response", "Flask REST API", "Testing with Pytest"]
 FLASK = ["Flask Templates", "Flask Request & Response", "Flask REST API"]
