@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from ..results import Report, Status
+from ._common import submission_name
 
 # Symbol and word for each status: colour alone fails in print and for colour-blind readers.
 _STATUS_LABELS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
@@ -70,6 +71,7 @@ def render_html(report: Report) -> str:
         "report": report,
         "exercise": report.exercise,
         "submission": report.submission,
+        "submission_name": submission_name(report),
         "percent": percent,
         "statement_html": _statement_html(report.exercise.get("statement") or ""),
         "labels": _STATUS_LABELS,
