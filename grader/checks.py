@@ -293,23 +293,26 @@ def _shape(resp: TestResponse) -> tuple[int, str, tuple[str, ...]]:
 
 
 def expect_rejected_like(resp: TestResponse, reference: TestResponse, status: int = 400) -> None:
-    """``resp`` is rejected the way this app rejects ``reference``, a request another check scores the rejection
-    of: the same status, content type and JSON keys. When the app did not reject ``reference`` (it answered
-    anything but a 4xx), ``status`` with a JSON error, as :func:`expect_json_error`.
+    """``resp`` is a rejection: ``status`` with a JSON error (as :func:`expect_json_error`), or the same status,
+    content type and JSON keys as this app's rejection of ``reference``, a request another check scores the
+    rejection of.
 
     So a rejection of the wrong shape (422 instead of 400, no ``error`` key) costs the one check that owns it.
     """
     __tracebackhide__ = True
-    if not 400 <= reference.status_code < 500:
+    try:
         expect_json_error(resp, status)
         return
+    except CheckFailure:
+        if not 400 <= reference.status_code < 500:
+            raise
     want, got = _shape(reference), _shape(resp)
     if got != want:
         def shown(shape: tuple[int, str, tuple[str, ...]]) -> str:
             keys = f" with the keys {', '.join(shape[2])}" if shape[2] else ""
             return f"status {shape[0]}, {shape[1]}{keys}"
-        fail(f"{_what(resp)}: expected it to be rejected as this app rejects {_what(reference)} ({shown(want)}), "
-             f"got {shown(got)}: {_short(resp.get_data(as_text=True))!r}", resp)
+        fail(f"{_what(resp)}: expected status {status} with a JSON error, or the answer this app gives "
+             f"{_what(reference)} ({shown(want)}), got {shown(got)}: {_short(resp.get_data(as_text=True))!r}", resp)
 
 
 def expect_equal(actual: Any, expected: Any, what: str, resp: TestResponse | None = None, *,

@@ -20,6 +20,7 @@ from grader.checks import (
     expect_json_key,
     expect_no_cookie,
     expect_no_header,
+    expect_rejected_like,
     expect_status,
     fail,
     json_differences,
@@ -157,3 +158,15 @@ def test_hints_for_common_causes() -> None:
     assert "Hint: " not in message(expect_body, client.get("/"), "other")
     assert "Hint: did you count characters?" in message(expect_status, client.get("/"), 201,
                                                         hint="did you count characters?")
+
+
+def test_rejected_like_the_apps_own_rejection() -> None:
+    ok = Client(Request.application(lambda r: Response('{"error": "no"}', 400, content_type="application/json")))
+    odd = Client(Request.application(lambda r: Response('{"problem": "no"}', 422, content_type="application/json")))
+    expect_rejected_like(ok.get("/a"), odd.get("/ref"))  # the statement's 400 with a JSON error is always fine
+    expect_rejected_like(odd.get("/a"), odd.get("/ref"))  # so is the app's own rejection, scored elsewhere
+    text = message(expect_rejected_like, odd.get("/a"), ok.get("/ref"))
+    assert text.startswith("GET /a: expected status 400 with a JSON error, or the answer this app gives GET /ref "
+                           "(status 400, JSON with the keys error), got status 422, JSON with the keys problem")
+    accepted = Client(Request.application(lambda r: Response("{}", 200, content_type="application/json")))
+    assert "expected status 400, got 422" in message(expect_rejected_like, odd.get("/a"), accepted.get("/ref"))
