@@ -14,7 +14,7 @@ Run it with `flask --app app run` and try:
     curl -i -X POST http://localhost:5000/items -H 'Content-Type: application/json' -d '{"name": "pen", "price": 1.5}'
 """
 
-from flask import Flask
+from flask import Flask, jsonify, request, url_for
 
 app = Flask(__name__)
 
