@@ -187,6 +187,10 @@ def test_bundled_exercises_validate() -> None:
     result = CliRunner().invoke(cli, ["validate", "--exercises", str(EXERCISES)])
     assert result.exit_code == 0, result.output + (result.exception.format_message()
                                                   if isinstance(result.exception, GraderError) else "")
+    # The overlap table, once per route exercise (a quiz has no mutants or wrong examples).
+    routes = [p for p in EXERCISES.iterdir() if (p / "checks").is_dir()]
+    assert result.output.count("checks failed per single mistake (") == len(routes) >= 11
+    assert "✓ no two checks always fail together" in result.output
 
 
 # -- the mutation operators, one small case each
