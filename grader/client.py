@@ -12,6 +12,7 @@ from typing import Any
 
 from werkzeug.test import Client, EnvironBuilder, TestResponse
 
+from .reproduce import SentRequest
 from .sandbox import CheckChannel, StudentRouteError
 
 _KEEP: Any = object()
@@ -41,6 +42,8 @@ class ProxyApp:
         exc = reply.get("exception")
         if exc and self.raise_on_exception:
             message = f"{what}: your route raised {str(exc.get('message', ''))[:1500]}"
+            # Before the traceback, which a report may cut short: what was sent, and how to send it again.
+            message += "\n" + SentRequest.from_environ(environ, body).reproduce()
             tb = str(exc.get("traceback", ""))[:3000]
             if tb.count("\n") >= 1:
                 message += "\n" + tb

@@ -89,27 +89,35 @@ from grader.checks import expect_json, expect_status
 
 
 def test_greets_by_name(client):
+    # "With a `name` in the query string, answer **200** with the JSON `{"greeting": "Hello <name>"}`."
     resp = client.get("/hello?name=ada")
     expect_status(resp, 200)
     expect_json(resp, {"greeting": "Hello ada"})
 '''
 
 _HIDDEN = '''\
-"""Hidden checks: other names, and a missing name."""
+"""Hidden checks: other names, and a missing name.
+
+Each check scores what its title names and looks at that only (here the `greeting` key, with
+expect_json_key), so one mistake costs one check; a comment next to each case quotes the statement
+sentence it covers."""
 
 import pytest
 
-from grader.checks import expect_json, expect_json_error, expect_status
+from grader.checks import expect_json_error, expect_json_key, expect_status
 
 
-@pytest.mark.parametrize("name", ["Bob", "Zoë", "dana 42"])
+# "With a `name` in the query string, answer **200** with the JSON `{"greeting": "Hello <name>"}`": other
+# names, with spaces, accents and characters HTML would escape, which come back as they were sent.
+@pytest.mark.parametrize("name", ["Bob", "Zoë", "dana 42", "O'Brien & <co>"])
 def test_greets_anyone(client, name):
     resp = client.get("/hello", query_string={"name": name})
     expect_status(resp, 200)
-    expect_json(resp, {"greeting": f"Hello {name}"})
+    expect_json_key(resp, "greeting", f"Hello {name}")
 
 
 def test_needs_a_name(client):
+    # "Without one, answer **400** with a JSON object holding a non-empty `error` message."
     expect_json_error(client.get("/hello"), 400)
 '''
 
@@ -140,6 +148,21 @@ def hello():
     return {"greeting": f"Hello {request.args.get('name')}"}
 '''
 
+_HARDCODED_EXAMPLE = '''\
+# expect: partial (fails: greets-anyone)
+# Copies the statement's example answer instead of reading the name: one mistake, one check.
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.get("/hello")
+def hello():
+    if not request.args.get("name"):
+        return {"error": "no name"}, 400
+    return {"greeting": "Hello ada"}
+'''
+
 FILES: dict[str, str] = {
     "exercise.yaml": _SPEC,
     "solution/app.py": _SOLUTION,
@@ -148,6 +171,7 @@ FILES: dict[str, str] = {
     "checks/test_hidden.py": _HIDDEN,
     "examples/reads-query-string.py": _FULL_EXAMPLE,
     "examples/no-400-without-name.py": _PARTIAL_EXAMPLE,
+    "examples/hardcoded.py": _HARDCODED_EXAMPLE,
 }
 
 

@@ -118,4 +118,4 @@ def test_check_shows_what_failed(capsys, tmp_path: Path) -> None:
     code, out, _ = run(["check", str(PROBE), str(sub)], capsys)
     assert code == 0
     assert "✗ failed 0/2" in out
-    assert "expected the JSON" in out and "'source': 'mobile'" in out
+    assert "unexpected JSON: source: expected 'web', got 'mobile'" in out and "curl -i -X POST" in out

@@ -1,6 +1,7 @@
 """Meta-test over exercises/*: every spec loads, the reference scores full marks, the starter loads but does
-not, and every bundled example scores as its first line says (`# expect: full`, `# expect: partial (fails:
-a, b)`, `# expect: error`)."""
+not, every bundled example scores as its first line says (`# expect: full`, `# expect: partial (fails:
+a, b)`, `# expect: error`), and every message a wrong example gets names the request it sent and holds a
+`curl` line that sends it again."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from conftest import EXERCISES
 
 from grader.grading import Grader
 from grader.results import Report, ReportStatus, Status
-from grader.spec import load_exercise
+from grader.spec import Exercise, load_exercise
 
 # Route exercises; the quiz kind has its own tests (tests/test_quiz.py).
 SLUGS = sorted(p.name for p in EXERCISES.iterdir()
@@ -33,14 +34,19 @@ def failing(report: Report) -> set[str]:
     return {c.id for c in report.checks if c.status is not Status.PASSED}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("slug", SLUGS)
-def test_exercise_grades_as_declared(slug: str, grader_session: Grader) -> None:
-    ex = load_exercise(EXERCISES / slug)
-    examples = sorted((ex.root / "examples").glob("*.py"))
+@pytest.fixture(scope="module", params=SLUGS)
+def graded(request: pytest.FixtureRequest, grader_session: Grader) -> tuple[Exercise, dict[str, Report]]:
+    """Each exercise with the reports of its solution (`@solution`), starter (`@starter`) and every example."""
+    ex = load_exercise(EXERCISES / request.param)
     subs: dict[str, Path] = {"@solution": ex.solution_dir, "@starter": ex.starter_dir}
-    subs.update({p.stem: p for p in examples})
-    reports = grader_session.grade_many(ex, subs)
+    subs.update({p.stem: p for p in sorted((ex.root / "examples").glob("*.py"))})
+    return ex, grader_session.grade_many(ex, subs)
+
+
+@pytest.mark.slow
+def test_exercise_grades_as_declared(graded: tuple[Exercise, dict[str, Report]]) -> None:
+    ex, reports = graded
+    examples = sorted((ex.root / "examples").glob("*.py"))
 
     solution = reports["@solution"]
     assert solution.status is ReportStatus.GRADED, solution.message
@@ -69,3 +75,29 @@ def test_exercise_grades_as_declared(slug: str, grader_session: Grader) -> None:
             for c in report.checks:
                 if c.id in fails:
                     assert c.message, f"{name}: check {c.id} failed without a message"
+
+
+# "POST /login?source=web: ..." and, further down, "Request: POST /login?source=web".
+_REQUEST = re.compile(r"^Request: (GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) /\S*", re.MULTILINE)
+_CURL = re.compile(r"^  (?:printf .* \| |head -c \d+ /dev/urandom \| )?curl -i .*http://127\.0\.0\.1:5000/",
+                   re.MULTILINE)
+
+
+@pytest.mark.slow
+def test_every_failure_names_its_request_and_a_curl_line(graded: tuple[Exercise, dict[str, Report]]) -> None:
+    """A student can see each failure on their own machine: every failed check of every wrong example says what
+    request it sent and how to send it again with curl (all these checks send requests)."""
+    ex, reports = graded
+    checked = 0
+    for path in sorted((ex.root / "examples").glob("*.py")):
+        if expectation(path)[0] != "partial":
+            continue
+        for check in reports[path.stem].checks:
+            if check.status is Status.PASSED:
+                continue
+            checked += 1
+            where = f"{path.name}: check {check.id}: {check.message}"
+            assert _REQUEST.search(check.message), where
+            assert _CURL.search(check.message), where
+            assert "flask --app app run" in check.message, where
+    assert checked >= 2

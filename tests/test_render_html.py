@@ -168,3 +168,18 @@ def test_write_reports_failure_keeps_old_file_and_no_tmp(
 
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
     assert (tmp_path / "report.json").read_text("utf-8") == "old"
+
+
+def test_staff_details_are_folded_and_no_machine_path_is_shown() -> None:
+    """Isolation and the grader's versions are noise to a student: they sit in a closed <details>; the
+    submission is named as it was handed in, never by the grading machine's absolute path."""
+    report = replace(sample_report(), submission={**sample_report().submission,
+                                                  "path": "/srv/grading/run-7/alice/hello-routes"})
+    html = render_html(report)
+    staff = html[html.index('<details class="staff">'):]
+    staff = staff[:staff.index("</details>")]
+    assert "<summary>Grading details (for course staff)</summary>" in staff
+    assert "<h3>Isolation</h3>" in staff and "user namespaces are unavailable" in staff
+    assert "Python 3.12.3" in staff
+    assert "<h2>Isolation</h2>" not in html and '<details class="staff" open' not in html
+    assert "/srv/grading" not in html and "<dd><code>hello-routes</code></dd>" in html

@@ -67,7 +67,7 @@ def test_same_summary_as_the_html_report() -> None:
     assert "✓ passed × 3 · ✗ failed × 1 · ! error × 1 · ◷ timeout × 1" in text
     assert "cut off at the grader's limit" in text
     assert "> **Warning:** user namespaces are unavailable" in text
-    assert len(html_tokens(text)) == 2  # only our own footer's <sub> and </sub>
+    assert len(html_tokens(text)) == 2  # only our own <details><summary>...</summary> and </details>
 
 
 def test_error_report_has_the_reason_and_no_table() -> None:
@@ -104,7 +104,7 @@ def test_student_text_cannot_break_the_table_or_inject_markup() -> None:
 
     rows = body_rows(text)
     assert len(rows) == 2 and all(len(row) == 4 for row in rows)
-    assert len(html_tokens(text)) == 2  # still only the footer's <sub> and </sub>
+    assert len(html_tokens(text)) == 2  # still only our own <details> block's opening and closing
     # Inline text is escaped (the <script> in the message is inside a code block: shown, never run).
     assert "<img" not in text and "@octocat" not in text
     parsed = tokens(text)
@@ -132,3 +132,13 @@ def test_md_inline(text: str, expected: str) -> None:
 def test_code_block_fence_outgrows_backticks_inside() -> None:
     assert md_code_block("a ```` b") == "`````text\na ```` b\n`````"
     assert md_code_block("plain\n") == "```text\nplain\n```"
+
+
+def test_staff_details_are_folded_and_no_machine_path_is_shown() -> None:
+    report = replace(sample_report(), submission={**sample_report().submission, "path": "/srv/grading/alice.py"})
+    text = render_markdown(report)
+    folded = text[text.index("<details><summary>Grading details (for course staff)</summary>"):]
+    assert "user namespaces are unavailable" in folded and "Isolation: **process**" in folded
+    assert "Python 3.12.3" in folded and folded.rstrip().endswith("</details>")
+    assert "Warning" not in text[:text.index("<details>")]
+    assert "/srv/grading" not in text and "submission alice.py" in text

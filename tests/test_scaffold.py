@@ -36,7 +36,7 @@ def test_new_exercise_validates_and_its_examples_grade_as_declared(tmp_path: Pat
     ex = load_exercise(root)
     examples = sorted((root / "examples").glob("*.py"))
     declared = {p.stem: expectation(p) for p in examples}
-    assert sorted(kind for kind, _ in declared.values()) == ["full", "partial"]
+    assert sorted(kind for kind, _ in declared.values()) == ["full", "partial", "partial"]
     reports = grader_session.grade_many(ex, {p.stem: p for p in examples})
     for name, (kind, fails) in declared.items():
         assert failing(reports[name]) == fails, (name, kind)

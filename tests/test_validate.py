@@ -13,7 +13,7 @@ from grader.cli import cli
 from grader.errors import GraderError
 from grader.grading import Grader
 from grader.mutants import mutants
-from grader.validate import validate_exercise
+from grader.validate import format_validation, validate_exercise
 
 SOLUTION = '''\
 from flask import Flask, request
@@ -85,10 +85,48 @@ def test_good_exercise_validates(tmp_path: Path, grader_session: Grader) -> None
     assert result.ok, result.problems()
     assert [f.name for f in result.findings] == [
         "spec valid", "reference scores full marks", "starter loads and does not score full",
-        "checks are deterministic", "every hidden check can fail"]
+        "checks are deterministic", "every hidden check can fail", "wrong examples fail as declared",
+        "no two checks always fail together"]
     assert result.mutants >= 3
     # The status mutant (400 -> 422) is what shows needs-name can fail, besides the starter.
     assert "status@L10: status 400 -> 422" in result.kills["needs-name"]
+
+
+WRONG_EXAMPLE = '# expect: partial (fails: needs-name)\n' + SOLUTION.replace("if name is None", "if name == ''")
+
+
+@pytest.mark.slow
+def test_overlap_table_counts_checks_per_mistake_and_wrong_examples(tmp_path: Path, grader_session: Grader) -> None:
+    ex = make_exercise(tmp_path)
+    (ex / "examples").mkdir()
+    (ex / "examples" / "no-name-crashes.py").write_text(WRONG_EXAMPLE)
+    result = validate_exercise(str(ex), grader_session, tmp_path)
+    assert result.ok, result.problems()
+    # None == "" is False, so a missing name is greeted as "Hello None" instead of answering 400.
+    assert result.mistakes["example no-name-crashes"] == ["needs-name"]
+    assert "example no-name-crashes" in result.kills["needs-name"]
+    assert all(len(fails) <= 2 for fails in result.mistakes.values())
+    text = format_validation(result)
+    assert "checks failed per single mistake (" in text and ", 1 wrong examples):" in text
+    assert "      1 check " in text
+    assert "✓ wrong examples fail as declared (1 example(s))" in text
+
+    # A declaration that does not match what the example fails is a problem, named by file.
+    (ex / "examples" / "no-name-crashes.py").write_text(WRONG_EXAMPLE.replace("needs-name", "greets"))
+    text = problems(ex, grader_session)
+    assert "examples/no-name-crashes.py declares it fails greets but fails needs-name" in text
+
+
+@pytest.mark.slow
+def test_checks_that_always_fail_together_are_flagged(tmp_path: Path, grader_session: Grader) -> None:
+    # A second check of exactly the same property: every mistake that fails one fails the other.
+    hidden = HIDDEN + '\n\ndef test_needs_name_again(client):\n    expect_status(client.get("/hello"), 400)\n'
+    ex = make_exercise(tmp_path, hidden=hidden,
+                       checks=[*CHECKS, ("needs-name-again", "hidden", "test_hidden.py::test_needs_name_again")])
+    text = problems(ex, grader_session)
+    assert ("no two checks always fail together: checks `needs-name` and `needs-name-again` always fail "
+            "together") in text
+    assert "`greets` and" not in text
 
 
 @pytest.mark.slow
@@ -110,7 +148,7 @@ def test_check_that_can_never_fail(tmp_path: Path, grader_session: Grader) -> No
     hidden = HIDDEN + '\n\ndef test_x(client):\n    client.get("/")\n'
     ex = make_exercise(tmp_path, hidden=hidden, checks=[*CHECKS, ("x", "hidden", "test_hidden.py::test_x")])
     text = problems(ex, grader_session)
-    assert ("check `x` never fails: no mutant of the reference and not the starter trips it; "
+    assert ("check `x` never fails: no mutant of the reference, no wrong example and not the starter trips it; "
             "it may be testing nothing") in text
     assert "needs-name" not in text
 
@@ -149,6 +187,10 @@ def test_bundled_exercises_validate() -> None:
     result = CliRunner().invoke(cli, ["validate", "--exercises", str(EXERCISES)])
     assert result.exit_code == 0, result.output + (result.exception.format_message()
                                                   if isinstance(result.exception, GraderError) else "")
+    # The overlap table, once per route exercise (a quiz has no mutants or wrong examples).
+    routes = [p for p in EXERCISES.iterdir() if (p / "checks").is_dir()]
+    assert result.output.count("checks failed per single mistake (") == len(routes) >= 11
+    assert "✓ no two checks always fail together" in result.output
 
 
 # -- the mutation operators, one small case each

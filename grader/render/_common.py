@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import PurePath
 from types import MappingProxyType
 
 from ..results import CheckResult, Report, ReportStatus, Status
@@ -117,3 +118,10 @@ def find_location(text: str, files: list[str]) -> Location | None:
             if m.group("file") in known:
                 found = Location(m.group("file"), int(m.group("line")))
     return found
+
+
+def submission_name(report: Report) -> str:
+    """The submission by the name it was handed in under (``alice.py``, ``alice/``'s ``alice``), never the
+    grading machine's absolute path: a student report shows what the student submitted."""
+    path = str(report.submission.get("path", ""))
+    return PurePath(path).name or path

@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from ..results import Report
-from ._common import FAULT_NOTES, STATUS_LABELS, fault_summary, number
+from ._common import FAULT_NOTES, STATUS_LABELS, fault_summary, number, submission_name
 
 # Symbol and word for each status value, for the template (one table for every format: _common).
 _STATUS_LABELS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
@@ -61,6 +61,7 @@ def render_html(report: Report) -> str:
         "report": report,
         "exercise": report.exercise,
         "submission": report.submission,
+        "submission_name": submission_name(report),
         "percent": percent,
         "statement_html": _statement_html(report.exercise.get("statement") or ""),
         "labels": _STATUS_LABELS,

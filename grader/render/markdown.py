@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..results import CheckResult, Report, Status
-from ._common import FAULT_NOTES, STATUS_LABELS, did_not_load, fault_summary, number
+from ._common import FAULT_NOTES, STATUS_LABELS, did_not_load, fault_summary, number, submission_name
 
 # Punctuation that can open emphasis, code, links, a table cell, strike-through or (in a heading) close it.
 # Characters that only matter at the start of a line (-, +, >) are safe: this text never starts one.
@@ -79,12 +79,12 @@ def _details(check: CheckResult) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     """Render ``report`` as GitHub/GitLab-flavoured Markdown. Pure: the same report gives the same text."""
-    exercise, submission = report.exercise, report.submission
+    exercise = report.exercise
     lines = [f"## {md_inline(str(exercise.get('title', '')))}", ""]
     facts = [f"Exercise {_code(str(exercise.get('slug', '')))}"]
     if exercise.get("version"):
         facts[0] += f" (version {md_inline(str(exercise['version']))})"
-    facts.append(f"submission {md_inline(str(submission.get('path', '')))}")
+    facts.append(f"submission {md_inline(submission_name(report))}")
     facts.append({"graded": "graded", "error": "**not graded (error)**",
                   "incomplete": "**not graded: not your fault**"}[report.status.value])
     lines += [" · ".join(facts), "", _score_line(report), ""]
@@ -110,8 +110,25 @@ def render_markdown(report: Report) -> str:
         lines += ["### Output while loading", "", md_code_block(report.output.rstrip()), ""]
     if report.output_truncated:
         lines += ["_Output was cut off at the grader's limit; the rest was not kept._", ""]
-    for warning in report.isolation.warnings:
-        lines += [f"> **Warning:** {md_inline(warning)}", ""]
-    lines.append(f"<sub>Flask Route Grader {md_inline(str(report.grader.get('version', '')))} · "
-                 f"graded in {report.duration_s:.2f} s · report schema v{report.schema_version}</sub>")
+    lines += _staff_details(report)
     return "\n".join(lines) + "\n"
+
+
+def _staff_details(report: Report) -> list[str]:
+    """Isolation and the grader's versions, folded: course staff need them, to a student they are noise.
+
+    ``<details>`` and ``<summary>`` are the only HTML this renderer writes; everything inside is escaped text.
+    """
+    isolation = report.isolation
+    layers = ", ".join(f"{md_inline(name)} {'on' if on else 'off'}" for name, on in sorted(isolation.layers.items()))
+    lines = ["<details><summary>Grading details (for course staff)</summary>", ""]
+    lines += [f"Isolation: **{md_inline(isolation.mode)}**" + (f" ({layers})" if layers else ""), ""]
+    for warning in isolation.warnings:
+        lines += [f"> **Warning:** {md_inline(warning)}", ""]
+    grader = report.grader
+    versions = [f"Flask Route Grader {md_inline(str(grader.get('version', '')))}"]
+    versions += [f"{label} {md_inline(str(grader[key]))}" for key, label in
+                 (("python", "Python"), ("flask", "Flask"), ("werkzeug", "Werkzeug")) if grader.get(key)]
+    versions += [f"graded in {report.duration_s:.2f} s", f"report schema v{report.schema_version}"]
+    lines += [" · ".join(versions), "", "</details>"]
+    return lines

@@ -11,6 +11,7 @@ MULTIPART = "multipart/form-data"
 
 
 def test_accepts_image(client):
+    # "**201 Created** with the JSON `{"filename": "<safe name>", "size": <bytes>}`"
     content = b"not really a PNG, but only the extension is checked"
     resp = client.post("/avatar", data={"avatar": (io.BytesIO(content), "avatar.png")}, content_type=MULTIPART)
     expect_status(resp, 201)
@@ -22,6 +23,8 @@ def test_accepts_image(client):
     ["empty-form", "file-under-another-name", "json-body", "no-body"],
 )
 def test_rejects_missing_file(client, case):
+    # "**400 Bad Request** with a JSON object holding a non-empty `error` message when there is no `avatar` file
+    # in the request (no file at all, a file under another field name, a body that is not `multipart/form-data`)"
     if case == "empty-form":
         resp = client.post("/avatar", data={}, content_type=MULTIPART)
     elif case == "file-under-another-name":

@@ -1,4 +1,4 @@
-# expect: partial (fails: greets-any-user-and-source, works-without-user-agent)
+# expect: partial (fails: greets-any-user-and-source)
 # Copies the example answer instead of reading the request.
 from flask import Flask
 

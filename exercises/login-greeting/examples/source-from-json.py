@@ -1,4 +1,4 @@
-# expect: partial (fails: greets-user, greets-any-user-and-source, works-without-user-agent)
+# expect: partial (fails: greets-user, greets-any-user-and-source)
 # Looks for the source in the JSON body instead of the query string: "Hello alice from None".
 from flask import Flask, request
 

@@ -1,4 +1,4 @@
-# expect: partial (fails: rejects-bad-text, rejected-post-creates-nothing)
+# expect: partial (fails: rejects-bad-text)
 # Checks that text is a string but not that it is non-empty, so {"text": ""} creates an empty note.
 from flask import Flask, request
 

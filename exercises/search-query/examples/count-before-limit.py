@@ -1,4 +1,4 @@
-# expect: partial (fails: limit-keeps-first)
+# expect: partial (fails: count-is-number-of-results)
 # Counts the matches before cutting them to `limit`, so q=Flask&limit=2 says count 3 for 2 results.
 from flask import Flask, jsonify, request
 

@@ -1,4 +1,4 @@
-# expect: partial (fails: reports-user-agent, detects-mobile, mobile-any-case, works-without-user-agent)
+# expect: partial (fails: mobile-is-boolean)
 # Answers "mobile" as the text "true" or "false" instead of a JSON boolean.
 from flask import Flask, jsonify, request
 

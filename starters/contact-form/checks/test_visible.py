@@ -33,33 +33,38 @@ class FormFinder(HTMLParser):
 
 
 def get_forms(client):
+    """The forms on GET /contact, and the response."""
     __tracebackhide__ = True
     resp = client.get("/contact")
+    # "Answer **200** with an HTML page (`Content-Type: text/html` ...) holding a `<form>`"
     expect_status(resp, 200)
     if resp.mimetype != "text/html":
         got = resp.mimetype or "no content type"
-        fail(f"GET /contact: expected an HTML page (Content-Type text/html), got {got}")
+        fail(f"GET /contact: expected an HTML page (Content-Type text/html), got {got}", resp)
     finder = FormFinder()
     finder.feed(resp.get_data(as_text=True))
     finder.close()
     if not finder.forms:
-        fail("GET /contact: expected the page to hold a <form> element, found none")
-    return finder
+        fail("GET /contact: expected the page to hold a <form> element, found none", resp)
+    return finder, resp
 
 
 def test_form_page(client):
-    finder = get_forms(client)
+    # "has `method="post"` (any letter case, `post` or `POST`; single or double quotes)"
+    finder, resp = get_forms(client)
     if not any((form["method"] or "").strip().lower() == "post" for form in finder.forms):
         methods = ", ".join(
             f'<form method="{form["method"]}">' if form["method"] is not None else "<form> with no method"
             for form in finder.forms
         )
         fail(f'GET /contact: expected a <form method="post">, found {methods} '
-             "(without method=\"post\" a browser sends the form as a GET request)")
+             "(without method=\"post\" a browser sends the form as a GET request)", resp)
 
 
 def test_form_fields(client):
-    finder = get_forms(client)
+    # "holds three fields named `name`, `email` and `message`: `<input name="...">` or `<textarea name="...">`
+    # elements inside the `<form>`...`</form>`"
+    finder, resp = get_forms(client)
     for form in finder.forms:
         if all(field in form["fields"] for field in FIELDS):
             return
@@ -70,4 +75,4 @@ def test_form_fields(client):
     stray = [field for field in missing if field in finder.outside]
     if stray:
         message += f" ({', '.join(stray)} found outside the <form>...</form>, where the browser does not send it)"
-    fail(message)
+    fail(message, resp)
