@@ -34,6 +34,7 @@ from .results import Report, ReportStatus
 from .sandbox import PROTECTIONS
 from .scaffold import new_exercise
 from .spec import list_exercises, load_exercise
+from .terminal import visible
 from .validate import discover, format_validation, validate_exercise
 
 EXIT_OK, EXIT_GRADER_ERROR, EXIT_USAGE, EXIT_BELOW_MIN, EXIT_NOT_GRADED = 0, 1, 2, 3, NotGraded.exit_code
@@ -162,7 +163,8 @@ def grade(exercise: str, submission: Path, out_dir: Path, formats: str, min_scor
     _warn_isolation(report)
     with _untrusted_output():
         score = f"{number(report.score)}/{number(report.max_score)}" if report.is_grade else "not graded"
-        click.echo(f"{ex.slug}: {score} ({report.status.value})" + (f": {report.message}" if report.message else ""))
+        message = f": {visible(report.message)}" if report.message else ""
+        click.echo(f"{ex.slug}: {score} ({report.status.value}){message}")
     for p in paths:
         click.echo(f"  wrote {p}")
     _publish_to_ci(report, submission, set_result="classroom" in fmts)
@@ -173,13 +175,18 @@ def grade(exercise: str, submission: Path, out_dir: Path, formats: str, min_scor
 def _untrusted_output() -> AbstractContextManager[None]:
     """Echo the submission's text with GitHub's workflow commands paused (no-op outside Actions)."""
     if ci.in_github_actions(os.environ):
-        return ci.commands_paused(click.echo)
+        return ci.commands_paused(_echo_visible)
     return nullcontext()
+
+
+def _echo_visible(text: str) -> None:
+    """click.echo for lines that carry a submission's text: no control character reaches the terminal."""
+    click.echo(visible(text))
 
 
 def _publish_to_ci(report: Report, submission: Path, *, set_result: bool) -> None:
     if ci.in_github_actions(os.environ):
-        ci.publish(report, submission, os.environ, click.echo, set_result=set_result)
+        ci.publish(report, submission, os.environ, _echo_visible, set_result=set_result)
     elif set_result and os.environ.get("GITHUB_OUTPUT"):
         ci.set_step_output(Path(os.environ["GITHUB_OUTPUT"]), "result", ci.classroom_output(report))
 
@@ -231,7 +238,7 @@ def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int
                        progress=progress_for(), require_full_isolation=require_isolation == "full",
                        pytest_reports=pytest_reports)
     for name in result.layout.ignored:
-        click.echo(f"note: ignored {submissions / name} (not a submission in this layout)", err=True)
+        click.echo(visible(f"note: ignored {submissions / name} (not a submission in this layout)"), err=True)
     click.echo(f"{len(result.layout.students)} students, {result.graded} graded now, {result.skipped} unchanged")
     for path in result.outputs:
         click.echo(f"  wrote {path}")
@@ -246,20 +253,21 @@ def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int
 def print_summary(report: Report) -> None:
     click.echo(click.style(report.exercise["title"], bold=True) + f" ({report.exercise['slug']})")
     if report.status is ReportStatus.ERROR:
-        click.echo(click.style(f"Your submission could not be graded: {report.message}", fg="red"))
+        click.echo(click.style(f"Your submission could not be graded: {visible(report.message)}", fg="red"))
         if report.output.strip():
-            click.echo(_indent(report.output.strip()[-3000:]))
+            click.echo(_indent(visible(report.output.strip()[-3000:])))
     else:
         for c in report.checks:
             label = STATUS_LABELS[c.status]
             points = "not graded" if c.status.is_fault else f"{number(c.score)}/{number(c.points)}"
             click.echo(f"{click.style(label.symbol + ' ' + c.status.value, fg=label.colour):<8} {points}  {c.title}")
             if c.message:
-                click.echo(_indent(c.message))
+                click.echo(_indent(visible(c.message)))
     if report.is_grade:
         click.echo(click.style(f"Score: {number(report.score)}/{number(report.max_score)}", bold=True))
     else:
-        click.echo(click.style("Not graded, not your fault: " + fault_summary(report), fg="magenta", bold=True))
+        summary = "Not graded, not your fault: " + visible(fault_summary(report))
+        click.echo(click.style(summary, fg="magenta", bold=True))
 
 
 def _indent(text: str) -> str:

@@ -33,9 +33,11 @@ class GraderError(Exception):
 
     def show(self, file: IO[str] | None = None) -> None:
         """Print ``ERROR message`` and ``TIP tip`` to stderr (or ``file``), coloured on a terminal."""
-        click.echo(click.style("ERROR ", fg="red", bold=True) + self.message, file=file, err=file is None)
+        from .terminal import visible  # a message can name a student's file or folder
+
+        click.echo(click.style("ERROR ", fg="red", bold=True) + visible(self.message), file=file, err=file is None)
         if self.tip:
-            click.echo(click.style("TIP ", fg="cyan", bold=True) + self.tip, file=file, err=file is None)
+            click.echo(click.style("TIP ", fg="cyan", bold=True) + visible(self.tip), file=file, err=file is None)
 
 
 class SpecError(GraderError):
