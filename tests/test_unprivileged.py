@@ -1,4 +1,5 @@
-"""The isolation tests again, as an unprivileged user (CI runs as root; the threat model must hold for both).
+"""The isolation and trust-boundary tests again, as an unprivileged user (CI runs as root; the threat model
+must hold for both).
 
 The test creates a user, builds a virtual environment that user can run (Debian's /usr/bin/python3: the
 grader's own interpreter may live under /root, which other users cannot enter), installs this checkout into
@@ -81,7 +82,7 @@ def _run_as_user(python: Path, work: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8"}
     proc = subprocess.run(
         [_tool("runuser"), "-u", USER, "--", str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "--basetemp", str(work / "tmp"), "tests/test_isolation.py"],
+         "--basetemp", str(work / "tmp"), "tests/test_isolation.py", "tests/test_trust_boundary.py"],
         cwd=work, env=env, capture_output=True, text=True, timeout=900,
     )
     sys.stdout.write(proc.stdout[-4000:])

@@ -79,13 +79,17 @@ def test_the_trusted_side_accepts_no_descriptors_and_keeps_none(kind: int) -> No
 
 
 def test_a_deeply_nested_header_is_a_wire_error_not_a_crash() -> None:
+    import threading
+
     a, b = socket.socketpair()
     raw = b"[" * 200000 + b"]" * 200000
+    sender = threading.Thread(target=a.sendall, args=(struct.pack(">I", len(raw)) + raw,), daemon=True)
+    sender.start()  # more than a socket buffer holds: the reader must read while it is sent
     try:
-        a.sendall(struct.pack(">I", len(raw)) + raw)
         with pytest.raises(WireError, match="not JSON"):
             FrameReader(b, max_body=10, max_header=len(raw)).read(deadline=None)
     finally:
+        sender.join(timeout=5)
         a.close()
         b.close()
 
