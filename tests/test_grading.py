@@ -183,3 +183,16 @@ def test_a_failing_report_callback_surfaces_after_the_session(probe, grader_sess
 
     with pytest.raises(OSError, match="No space left"):
         grader_session.grade_many(probe, {"a": PROBE / "solution"}, on_report=on_report)
+
+
+def test_a_route_that_raises_is_logged_once_with_no_host_paths(probe, grader_session: Grader,
+                                                               tmp_path: Path) -> None:
+    """The check's message holds the student's own traceback lines; Flask's log of it is one line, not a second
+    traceback full of the grading machine's paths."""
+    path = variant(tmp_path, "raises", 'return "new place"', 'return {"a": 1}["b"]')
+    check = next(c for c in grader_session.grade(probe, path).checks if c.id == "redirect")
+    assert check.status is Status.FAILED
+    assert "your route raised KeyError: 'b'" in check.message and 'File "app.py", line' in check.message
+    logged = [line for line in check.output.splitlines() if "Exception on /new [GET]" in line]
+    assert len(logged) == 1 and logged[0].endswith("KeyError: 'b'"), check.output
+    assert "Traceback" not in check.output and "site-packages" not in check.output + check.message
