@@ -146,6 +146,42 @@ class FilesSnapshot:
             entry.ino, entry.size, entry.mtime_ns = after.st_ino, after.st_size, after.st_mtime_ns
 
 
+@dataclass
+class SharedMemorySnapshot:
+    """The contents of the anonymous shared mappings the app made while loading (``mmap.mmap(-1, n)``,
+    ``multiprocessing.Value``): fork shares them, so pid 1 writes them back before each check. File-backed
+    mappings are left to :class:`FilesSnapshot` (reading one past its file's end would fault)."""
+
+    regions: list[tuple[int, bytes]] = field(default_factory=list)
+
+    @classmethod
+    def take(cls, maps_fd: int) -> SharedMemorySnapshot:
+        """``maps_fd`` is this process's /proc/self/maps, opened before Landlock (which hides /proc)."""
+        import ctypes
+
+        snap, total = cls(), 0
+        os.lseek(maps_fd, 0, os.SEEK_SET)
+        with os.fdopen(maps_fd, closefd=True) as f:
+            for line in f:
+                parts = line.split(maxsplit=5)
+                perms, name = parts[1], (parts[5].strip() if len(parts) > 5 else "")
+                if perms[1] != "w" or perms[3] != "s" or not (name.startswith("/dev/zero") or name in ("",
+                                                                                                 "[anon_shmem]")):
+                    continue
+                start, end = (int(x, 16) for x in parts[0].split("-"))
+                total += end - start
+                if total > MAX_SNAPSHOT_BYTES:
+                    raise SnapshotTooLarge(f"more than {MAX_SNAPSHOT_BYTES // (1024 * 1024)} MB of shared memory")
+                snap.regions.append((start, ctypes.string_at(start, end - start)))
+        return snap
+
+    def restore(self) -> None:
+        import ctypes
+
+        for start, data in self.regions:
+            ctypes.memmove(start, data, len(data))
+
+
 def _remove(path: str, st: os.stat_result) -> None:
     with contextlib.suppress(OSError):
         if stat.S_ISDIR(st.st_mode):
@@ -168,6 +204,7 @@ class ServeContext:
     max_request_bytes: int
     max_response_bytes: int
     files: FilesSnapshot | None
+    memory: SharedMemorySnapshot | None = None
     caught: dict[str, BaseException | None] = field(default_factory=lambda: {"exc": None})
 
 
@@ -241,8 +278,7 @@ def _serve_sequential(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
         os.close(out_fd)
         status = _wait(pid)
         kill_leftovers(pid, ctx.namespaced)
-        if ctx.files is not None:
-            ctx.files.restore()
+        _restore(ctx)
         _send(ctrl, {"op": "done", "id": header.get("id"), "exit": status})
 
 
@@ -280,8 +316,7 @@ def _serve_pipelined(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
             with contextlib.suppress(OSError):
                 os.kill(previous, signal.SIGKILL)
             _send(ctrl, {"op": "done", "id": running.pop(previous), "exit": _wait(previous)})
-        if ctx.files is not None:
-            ctx.files.restore()
+        _restore(ctx)
         pid, hand = ahead
         try:
             send_frame(hand, {"op": "go"}, fds=fds)
@@ -293,6 +328,14 @@ def _serve_pipelined(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
         running[pid] = header.get("id")
         ahead = _fork_ahead(ctx, keep, seccomp)
         _report_finished(ctrl, running)
+
+
+def _restore(ctx: ServeContext) -> None:
+    """Files and shared memory as the module left them; the previous check's process is gone by now."""
+    if ctx.files is not None:
+        ctx.files.restore()
+    if ctx.memory is not None and ctx.memory.regions:
+        ctx.memory.restore()
 
 
 def _fork_retrying(patience_s: float = 3.0) -> int:

@@ -100,6 +100,7 @@ def _preimport() -> None:
     import itertools  # noqa: F401
     import linecache  # noqa: F401
     import logging  # noqa: F401
+    import mmap  # noqa: F401
     import re  # noqa: F401
     import secrets  # noqa: F401
     import shutil  # noqa: F401
@@ -247,7 +248,7 @@ def _init(request: SpawnRequest, files: list[tuple[str, bytes]], ctrl_fd: int, o
           alive_r: int, workdir: str, root_dir: str, binds: dict[str, list[str]], keeper_pid: int) -> NoReturn:
     lx.set_name("frg-init")
     try:
-        _confine(request, files, out_fd, alive_r, workdir, root_dir, binds, keeper_pid)
+        maps_fd = _confine(request, files, out_fd, alive_r, workdir, root_dir, binds, keeper_pid)
     except confine.FilesRefused as exc:
         _report_setup(setup_fd, SetupResult(False, "submission", f"the submission's files could not be laid "
                                             f"out: {exc}"))
@@ -272,6 +273,7 @@ def _init(request: SpawnRequest, files: list[tuple[str, bytes]], ctrl_fd: int, o
         _serve.kill_leftovers(0, namespaced=True)
     try:
         files_after = _serve.FilesSnapshot.take("/tmp" if namespaced else workdir)
+        memory_after = _serve.SharedMemorySnapshot.take(maps_fd)
     except _serve.SnapshotTooLarge as exc:
         _serve_send(ctrl, _load.LoadError("files", f"the app's files after loading hold {exc}: each check "
                                           "starts from a copy of them, so keep what it writes at import small"
@@ -281,7 +283,8 @@ def _init(request: SpawnRequest, files: list[tuple[str, bytes]], ctrl_fd: int, o
                               seccomp=bool(request.layers.get("seccomp")),
                               check_timeout_s=float(request.limits["check_timeout_s"]),
                               max_request_bytes=request.max_request_bytes,
-                              max_response_bytes=request.max_response_bytes, files=files_after)
+                              max_response_bytes=request.max_response_bytes, files=files_after,
+                              memory=memory_after)
     _serve.prepare(app, ctx)
     sys.stdout.flush()  # or buffered load-time output would be printed again by every check's fork
     sys.stderr.flush()
@@ -297,7 +300,8 @@ def _serve_send(ctrl: socket.socket, header: dict[str, Any]) -> None:
 
 
 def _confine(request: SpawnRequest, files: list[tuple[str, bytes]], out_fd: int, alive_r: int, workdir: str,
-             root_dir: str, binds: dict[str, list[str]], keeper_pid: int) -> None:
+             root_dir: str, binds: dict[str, list[str]], keeper_pid: int) -> int:
+    """Confine this process (pid 1); return its /proc/self/maps, opened while /proc is still reachable."""
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -315,6 +319,7 @@ def _confine(request: SpawnRequest, files: list[tuple[str, bytes]], out_fd: int,
             confine.setuid(sandbox_uid)
         lx.prctl(lx.PR_SET_NO_NEW_PRIVS, 1)
     confine.set_limits(limits, shared_uid=request.mode != "namespaces" and not confine.real_root())
+    maps_fd = os.open("/proc/self/maps", os.O_RDONLY | os.O_CLOEXEC)
     if request.mode != "namespaces" and layers.get("landlock"):
         lx.install_landlock(binds["dirs"] + ["/dev/null", "/dev/urandom", "/dev/zero"], [workdir])
     confine.die_with_parent(alive_r)
@@ -323,6 +328,7 @@ def _confine(request: SpawnRequest, files: list[tuple[str, bytes]], out_fd: int,
         lx.SeccompFilter().install()
     confine.scrub_environment()
     os.chdir(workdir)
+    return maps_fd
 
 
 def _warm_up(app: Any) -> None:

@@ -455,7 +455,8 @@ try:  # the rest of /tmp, where there is one to write (not under Landlock)
     elsewhere = os.path.getsize("/tmp/elsewhere.txt")
 except OSError:
     elsewhere = 1
-print("VISITS", visits, elsewhere)
+SHARED[0] += 1  # a shared mapping made while loading: fork shares it
+print("VISITS", os.getpid(), visits, elsewhere, SHARED[0])
 '''
 
 SQLITE_ITEMS = '''
@@ -501,13 +502,20 @@ def get_item(item_id):
 def test_every_check_starts_from_the_files_as_they_were_after_loading(session: Grader, login: Exercise,
                                                                       tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    report = grade_beside_honest(session, login, source(in_route=COUNTER), tmp_path, monkeypatch)
+    shared = "import mmap\nSHARED = mmap.mmap(-1, 4096)"
+    report = grade_beside_honest(session, login, source(at_import=shared, in_route=COUNTER), tmp_path, monkeypatch)
     seen = [line.split()[1:] for c in report.checks for line in c.output.splitlines() if line.startswith("VISITS ")]
     assert len(seen) >= len(login.checks), seen
-    # Every check of login-greeting (every case of a parametrized one is a check process of its own) makes one
-    # request, so each saw the files as the module left them: no visit of an earlier check, in its folder or
-    # (with a private /tmp) anywhere else.
-    assert seen == [["1", "1"]] * len(seen), seen
+    # Each check's process (every case of a parametrized check has its own) saw the files and shared memory as
+    # the module left them: its first request counts one visit, in its folder, (with a private /tmp) anywhere
+    # else, and in a shared mapping; its later requests count on from there.
+    by_process: dict[str, list[list[str]]] = {}
+    for pid, *counts in seen:
+        by_process.setdefault(pid, []).append(counts)
+    private_tmp = session.config == "full"  # type: ignore[attr-defined]  # Landlock: no /tmp beyond its folder
+    for pid, counts in by_process.items():
+        assert counts == [[str(n), str(n if private_tmp else 1), str(n)] for n in range(1, len(counts) + 1)], \
+            (pid, counts)
 
 
 def test_a_correct_app_keeping_its_data_in_sqlite_gets_full_marks(session: Grader, tmp_path: Path) -> None:
