@@ -25,14 +25,7 @@ from typing import Any, NoReturn
 from . import _linux as lx
 from ._confine import PR_SET_PDEATHSIG
 from ._load import exc_line, student_traceback, where
-from .protocol import (
-    MAX_HEADER_NAME,
-    MAX_HEADER_VALUE,
-    MAX_HEADERS_TOTAL,
-    MAX_RESPONSE_HEADERS,
-    MAX_SNAPSHOT_BYTES,
-    MAX_SNAPSHOT_ENTRIES,
-)
+from .protocol import MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_ENTRIES, over_limits, size_text
 from .wire import FrameReader, WireClosed, WireError, send_frame
 
 
@@ -236,15 +229,16 @@ def serve(ctrl: socket.socket, ctx: ServeContext, pipelined: bool) -> NoReturn:
     _serve_sequential(ctrl, ctx)
 
 
-def _next_check(reader: FrameReader, deadline: float | None) -> tuple[dict[str, Any], list[int]] | None:
-    """The next "check" frame and its two descriptors (the check's socket and output pipe); None for anything
-    else. The trusted side closing the control socket ends the sandbox."""
+def _next_check(reader: FrameReader, deadline: float | None, descriptors: int = 2
+                ) -> tuple[dict[str, Any], list[int]] | None:
+    """The next "check" frame and its descriptors (a check's socket and output pipe, twice for the first
+    pipelined check); None for anything else. The trusted side closing the control socket ends the sandbox."""
     try:
         header, _ = reader.read(deadline=deadline)
     except (WireClosed, WireError, OSError):
         os._exit(0)
     fds = reader.take_fds()
-    if header.get("op") != "check" or len(fds) != 2:
+    if header.get("op") != "check" or len(fds) != descriptors:
         for fd in fds:
             os.close(fd)
         return None
@@ -289,6 +283,10 @@ def _serve_pipelined(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
     exits nothing it did is left running. When the next check is asked for, the trusted side is done with
     the previous one: it is killed (it has almost always exited already) and the files are put back before the
     next one may touch them. Only used with namespaces and seccomp both on.
+
+    Each `check` frame carries the descriptors of the check *after* it (the first one also its own), so the
+    process forked ahead inherits them: nothing in the sandbox ever passes a descriptor with SCM_RIGHTS, which
+    the kernel counts per user and a submission running as the same user could otherwise exhaust for others.
     """
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -297,7 +295,7 @@ def _serve_pipelined(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     keep = (ctrl, wake_r, wake_w)
     seccomp = lx.SeccompFilter(check=True)  # assembled once; each check's process fills in its pid
-    ahead = _fork_ahead(ctx, keep, seccomp)
+    ahead: tuple[int, socket.socket | None] | None = None
     running: dict[int, Any] = {}
     reader = FrameReader(ctrl, max_body=1024, accept_fds=True)
     while True:
@@ -308,7 +306,7 @@ def _serve_pipelined(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
             _report_finished(ctrl, running)
         if ctrl.fileno() not in ready:
             continue
-        check = _next_check(reader, deadline=time.monotonic() + 5)
+        check = _next_check(reader, deadline=time.monotonic() + 5, descriptors=2 if ahead else 4)
         if check is None:
             continue
         header, fds = check
@@ -317,16 +315,20 @@ def _serve_pipelined(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
                 os.kill(previous, signal.SIGKILL)
             _send(ctrl, {"op": "done", "id": running.pop(previous), "exit": _wait(previous)})
         _restore(ctx)
+        if ahead is None:  # the first check: its own descriptors came with this frame, before the next one's
+            current, fds = fds[:2], fds[2:]
+            ahead = _fork_check(ctx, keep + tuple(fds), seccomp, current, wait_for_go=False)
+            for fd in current:
+                os.close(fd)
         pid, hand = ahead
-        try:
-            send_frame(hand, {"op": "go"}, fds=fds)
-        except OSError:
-            pass  # it died (a resource limit): the trusted side sees the check's socket close
-        hand.close()
+        if hand is not None:
+            with contextlib.suppress(OSError):  # if it died (a resource limit), its check's socket closes
+                send_frame(hand, {"op": "go"})
+            hand.close()
+        running[pid] = header.get("id")
+        ahead = _fork_check(ctx, keep, seccomp, fds, wait_for_go=True)
         for fd in fds:
             os.close(fd)
-        running[pid] = header.get("id")
-        ahead = _fork_ahead(ctx, keep, seccomp)
         _report_finished(ctrl, running)
 
 
@@ -363,12 +365,15 @@ def _report_finished(ctrl: socket.socket, running: dict[int, Any]) -> None:
             _send(ctrl, {"op": "done", "id": running.pop(pid), "exit": _exit_info(st)})
 
 
-def _fork_ahead(ctx: ServeContext, keep: tuple[Any, ...], seccomp: lx.SeccompFilter) -> tuple[int, socket.socket]:
-    """The process that will serve the next check, waiting for its descriptors."""
-    mine, theirs = socket.socketpair()
+def _fork_check(ctx: ServeContext, close: tuple[Any, ...], seccomp: lx.SeccompFilter, fds: list[int], *,
+                wait_for_go: bool) -> tuple[int, socket.socket | None]:
+    """The process that serves one check from ``fds`` (its socket and output pipe, inherited), and the socket
+    on which it waits for "go" while the check before it runs."""
+    mine, theirs = socket.socketpair() if wait_for_go else (None, None)
     pid = _fork_retrying()
     if pid:
-        theirs.close()
+        if theirs is not None:
+            theirs.close()
         return pid, mine
     try:
         lx.set_name("frg-check")
@@ -376,19 +381,17 @@ def _fork_ahead(ctx: ServeContext, keep: tuple[Any, ...], seccomp: lx.SeccompFil
         lx.prctl(lx.PR_SET_DUMPABLE, 0)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        mine.close()
-        for item in keep:
+        for item in (*close, *((mine,) if mine is not None else ())):
             with contextlib.suppress(OSError):
                 item.close() if isinstance(item, socket.socket) else os.close(item)
-        reader = FrameReader(theirs, max_body=1024, accept_fds=True)
-        try:
-            reader.read()
-        except (WireError, OSError):
-            os._exit(0)
-        fds = reader.take_fds()
-        theirs.close()
-        if len(fds) != 2:
-            os._exit(0)
+        if theirs is not None:
+            try:
+                header, _ = FrameReader(theirs, max_body=0).read()
+            except (WireError, OSError):
+                os._exit(0)
+            theirs.close()
+            if header.get("op") != "go":
+                os._exit(0)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.write(2, f"grader: could not start a check's process: {exc!r}\n".encode())
@@ -462,30 +465,8 @@ def _serve_check(ctx: ServeContext, sock_fd: int, out_fd: int, seccomp: lx.Secco
     os._exit(0)
 
 
-def _too_large(what: str, size: int, limit: int) -> dict[str, Any]:
-    return {"op": "error", "kind": "too_large", "limit": what, "size": size, "max": limit,
-            "message": f"the response's {what} is {_kb(size)}; the limit is {_kb(limit)}"}
-
-
-def _kb(n: int) -> str:
-    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / (1024 * 1024):.1f} MB"
-
-
-def response_limits(headers: list[list[str]]) -> dict[str, Any] | None:
-    """The first documented header limit this response passes, as an error reply; None when within them."""
-    if len(headers) > MAX_RESPONSE_HEADERS:
-        return {"op": "error", "kind": "too_large", "message": f"the response has {len(headers)} headers; "
-                f"the limit is {MAX_RESPONSE_HEADERS}"}
-    total = 0
-    for name, value in headers:
-        if len(name) > MAX_HEADER_NAME:
-            return _too_large(f"header name {name[:40]!r}...", len(name), MAX_HEADER_NAME)
-        if len(value) > MAX_HEADER_VALUE:
-            return _too_large(f"{name} header", len(value), MAX_HEADER_VALUE)
-        total += len(name) + len(value)
-    if total > MAX_HEADERS_TOTAL:
-        return _too_large("headers", total, MAX_HEADERS_TOTAL)
-    return None
+def _too_large(message: str) -> dict[str, Any]:
+    return {"op": "error", "kind": "too_large", "message": message}
 
 
 def handle(ctx: ServeContext, env: dict[str, Any], body: bytes) -> tuple[dict[str, Any], bytes]:
@@ -512,7 +493,8 @@ def handle(ctx: ServeContext, env: dict[str, Any], body: bytes) -> tuple[dict[st
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > max_body:
-                    return _too_large("body", size, max_body), b""
+                    return _too_large(f"the response's body is {size_text(size)}; the limit is "
+                                      f"{size_text(max_body)}"), b""
         finally:
             close = getattr(result, "close", None)
             if close is not None:
@@ -525,9 +507,9 @@ def handle(ctx: ServeContext, env: dict[str, Any], body: bytes) -> tuple[dict[st
         started.setdefault("status", "500 INTERNAL SERVER ERROR")
         started.setdefault("headers", [("Content-Type", "text/plain")])
     headers = [[str(k), str(v)] for k, v in started.get("headers", [])]
-    over = response_limits(headers)
-    if over is not None:
-        return over, b""
+    over = over_limits(headers)
+    if over:
+        return _too_large(over), b""
     reply: dict[str, Any] = {"op": "response", "status": str(started.get("status", "")), "headers": headers}
     raised = caught["exc"]
     if raised is not None:

@@ -95,3 +95,25 @@ class SetupResult:
     ok: bool
     fault: str = ""
     message: str = ""
+
+
+def size_text(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / (1024 * 1024):.1f} MB"
+
+
+def over_limits(headers: list[list[str]]) -> str:
+    """The first documented header limit a response passes, said for a student; "" when it keeps them all.
+    The sandbox measures its own response with it, and the trusted side measures again."""
+    if len(headers) > MAX_RESPONSE_HEADERS:
+        return f"the response has {len(headers)} headers; the limit is {MAX_RESPONSE_HEADERS}"
+    total = 0
+    for name, value in headers:
+        if len(name) > MAX_HEADER_NAME:
+            return f"a response header name is {size_text(len(name))}; the limit is {size_text(MAX_HEADER_NAME)}"
+        if len(value) > MAX_HEADER_VALUE:
+            return (f"the response's {name[:60]} header is {size_text(len(value))}; the limit is "
+                    f"{size_text(MAX_HEADER_VALUE)}")
+        total += len(name) + len(value)
+    if total > MAX_HEADERS_TOTAL:
+        return f"the response's headers are {size_text(total)}; the limit is {size_text(MAX_HEADERS_TOTAL)}"
+    return ""

@@ -228,6 +228,20 @@ def describe_isolation(layers: dict[str, bool], probe: dict[str, Any], exercise_
 # ----------------------------------------------------------------------------- zygote
 
 
+def _raise_descriptor_limit() -> None:
+    """The kernel counts descriptors in flight (sent, not yet received) per user, against the *sender's*
+    RLIMIT_NOFILE. A grader running as a normal user shares its user with the sandboxes, whose limit is 256: a
+    submission can fill that count, but not past a few hundred, so with a higher limit of its own the grader's
+    sends still go through."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
 class Zygote:
     """A fresh interpreter that has imported Flask once and forks a sandbox per submission.
 
@@ -237,6 +251,7 @@ class Zygote:
     def __init__(self, *, disabled: set[str] | None = None, python: str | None = None) -> None:
         if disabled is None:
             disabled = {x.strip() for x in os.environ.get(DISABLE_ENV, "").split(",") if x.strip()}
+        _raise_descriptor_limit()
         parent, child = socket.socketpair()
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
         debug = os.environ.get("FRG_DEBUG_ZYGOTE") == "1"
@@ -360,6 +375,7 @@ class Sandbox:
         self.reader.drains[out_r] = self.output.feed
         self.alive = True
         self.violation = ""  # what the sandbox did out of protocol, if it did
+        self._prepared: _ChannelEnds | None = None  # pipelined: the next check's ends, already in the sandbox
 
     def _read_setup(self, deadline: float) -> proto.SetupResult:
         """The setup pipe's one report (written and closed before any student code ran): trusted."""
@@ -446,8 +462,36 @@ class Sandbox:
                 self._collect_exits(block_for=self.checks_started - 1 if self.checks_started else None)
         if not self.alive:
             raise self._gone("starting the check")
+        check_id = self.checks_started
+        # Pipelined, a check's descriptors travel one check early (see _serve._serve_pipelined): the frame for
+        # check N carries check N+1's, and the first frame check 0's as well.
+        nxt: _ChannelEnds | None = None
+        if not self.pipelined:
+            ends = _ChannelEnds()
+            sent = list(ends.theirs())
+        elif check_id == 0 or self._prepared is None:
+            ends, nxt = _ChannelEnds(), _ChannelEnds()
+            sent = [*ends.theirs(), *nxt.theirs()]
+        else:
+            ends, nxt = self._prepared, _ChannelEnds()
+            sent = list(nxt.theirs())
+        try:
+            self.reader.send({"op": "check", "id": check_id}, fds=sent,
+                             deadline=time.monotonic() + proto.CONTROL_SEND_DEADLINE_S)
+        except (OSError, WireError) as exc:
+            for e in (ends, nxt):
+                if e is not None:
+                    e.close()
+            self._prepared = None
+            self.kill()
+            raise SubmissionCrashed(f"the app's sandbox stopped taking checks ({exc})") from None
+        finally:
+            for e in (ends, nxt):
+                if e is not None:
+                    e.close_theirs()
+        self._prepared = nxt
         self.checks_started += 1
-        return CheckChannel(self, self.checks_started - 1)
+        return CheckChannel(self, check_id, ends.mine, ends.out_r)
 
     def _gone(self, what: str) -> SubmissionCrashed:
         if self.violation:
@@ -466,17 +510,8 @@ class Sandbox:
         deadline = time.monotonic() + timeout
         while self.alive and len(self.exits) < self.checks_started:
             waiting = block_for is not None and block_for not in self.exits
-            try:
-                header, _ = self.reader.read(deadline=deadline if waiting else time.monotonic())
-            except WireTimeout:
-                if waiting:
-                    self.kill()  # the sandbox stopped answering: a fresh one serves the next check
-                return
-            except WireClosed:
-                self.kill()
-                return
-            except WireError as exc:
-                self._violation(str(exc))
+            header = self._record(deadline if waiting else time.monotonic(), waiting=waiting)
+            if header is None:
                 return
             check_id = header.get("id")
             if header.get("op") != "done" or type(check_id) is not int or not 0 <= check_id < self.checks_started \
@@ -485,25 +520,25 @@ class Sandbox:
                 return
             exit_info = header.get("exit")
             self.exits[check_id] = exit_info if isinstance(exit_info, dict) else {}
-        if self.alive:
-            self._refuse_more()
+        # Every check is accounted for: a record waiting now is out of protocol.
+        if self.alive and select.select([self.ctrl.fileno()], [], [], 0)[0]:
+            if self._record(time.monotonic(), waiting=False) is not None:
+                self._violation("a control message for no check")
 
-    def _refuse_more(self) -> None:
-        """Every check is accounted for: any further record waiting now is out of protocol."""
+    def _record(self, deadline: float, *, waiting: bool) -> dict[str, Any] | None:
+        """One control record by ``deadline``, or None: nothing came (the sandbox ended if it was awaited), it
+        closed (ended), or it broke the protocol (ended, as a violation)."""
         try:
-            ready, _, _ = select.select([self.ctrl.fileno()], [], [], 0)
-        except (OSError, ValueError):
-            return
-        if ready:
-            try:
-                self.reader.read(deadline=time.monotonic())
-            except WireClosed:
-                self.kill()
-                return
-            except WireError as exc:
-                self._violation(str(exc))
-                return
-            self._violation("a control message for no check")
+            header, _ = self.reader.read(deadline=deadline)
+            return header
+        except WireTimeout:
+            if waiting:
+                self.kill()  # the sandbox stopped answering: a fresh one serves the next check
+        except WireClosed:
+            self.kill()
+        except WireError as exc:
+            self._violation(str(exc))
+        return None
 
     def _violation(self, detail: str) -> None:
         self.violation = self.violation or detail
@@ -526,9 +561,35 @@ class Sandbox:
             with contextlib.suppress(OSError):
                 os.close(self._setup_r)
             self._setup_r = -1
+        if self._prepared is not None:
+            self._prepared.close()
+            self._prepared = None
         self.reader.drains.clear()
 
     close = kill
+
+
+class _ChannelEnds:
+    """A check's socket and output pipe, made on the trusted side; "theirs" go to the sandbox."""
+
+    def __init__(self) -> None:
+        self.mine, self._theirs = socket.socketpair()
+        self.out_r, self._out_w = os.pipe()
+
+    def theirs(self) -> tuple[int, int]:
+        return self._theirs.fileno(), self._out_w
+
+    def close_theirs(self) -> None:
+        if self._out_w >= 0:
+            self._theirs.close()
+            os.close(self._out_w)
+            self._out_w = -1
+
+    def close(self) -> None:
+        self.close_theirs()
+        self.mine.close()
+        with contextlib.suppress(OSError):
+            os.close(self.out_r)
 
 
 def _text(value: Any, limit: int = 4000) -> str:
@@ -541,24 +602,11 @@ _STATUS = re.compile(r"^[1-5][0-9][0-9](?: [^\r\n]{0,200})?$")
 class CheckChannel:
     """The requests of one check, served by a fresh fork of the loaded app."""
 
-    def __init__(self, sandbox: Sandbox, check_id: int) -> None:
+    def __init__(self, sandbox: Sandbox, check_id: int, mine: socket.socket, out_r: int) -> None:
         self.sandbox = sandbox
         self.id = check_id
         limits = sandbox.limits
         self.limits = limits
-        mine, theirs = socket.socketpair()
-        out_r, out_w = os.pipe()
-        try:
-            sandbox.reader.send({"op": "check", "id": check_id}, fds=[theirs.fileno(), out_w],
-                                deadline=time.monotonic() + proto.CONTROL_SEND_DEADLINE_S)
-        except (OSError, WireError) as exc:
-            mine.close()
-            os.close(out_r)
-            sandbox.kill()
-            raise SubmissionCrashed(f"the app's sandbox stopped taking checks ({exc})") from None
-        finally:
-            theirs.close()
-            os.close(out_w)
         self.sock = mine
         self.output = Output(limits.output_kb * 1024)
         self._out_r = out_r
@@ -656,26 +704,10 @@ def _validate_reply(header: dict[str, Any], payload: bytes, what: str) -> dict[s
     if not isinstance(headers, list) or not all(
             isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], str) for p in headers):
         raise ProtocolViolation(what, "response headers that are not a list of name/value pairs")
-    too_large = _over_limits(headers)
+    too_large = proto.over_limits(headers)
     if too_large:
         raise SubmissionCrashed(f"{what}: {too_large}")
     exc = header.get("exception")
     if exc is not None and not isinstance(exc, dict):
         raise ProtocolViolation(what, "an exception report that is not an object")
     return header
-
-
-def _over_limits(headers: list[list[str]]) -> str:
-    if len(headers) > proto.MAX_RESPONSE_HEADERS:
-        return f"the response has {len(headers)} headers; the limit is {proto.MAX_RESPONSE_HEADERS}"
-    total = 0
-    for name, value in headers:
-        if len(name) > proto.MAX_HEADER_NAME:
-            return f"a response header name is {len(name)} characters; the limit is {proto.MAX_HEADER_NAME}"
-        if len(value) > proto.MAX_HEADER_VALUE:
-            return (f"the response's {name[:60]} header is {len(value) // 1024} KB; the limit is "
-                    f"{proto.MAX_HEADER_VALUE // 1024} KB")
-        total += len(name) + len(value)
-    if total > proto.MAX_HEADERS_TOTAL:
-        return f"the response's headers are {total // 1024} KB; the limit is {proto.MAX_HEADERS_TOTAL // 1024} KB"
-    return ""
