@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import browser, open_page
 
 from grader.grading import Grader
+
+__all__ = ["browser", "open_page"]  # fixtures for every test module (tests/browser.py)
 
 # Exercise checks under fixtures/ are run by the grader against submissions, never by this test run.
 collect_ignore_glob = ["fixtures/*", "submissions/*"]
