@@ -1,8 +1,8 @@
 """Browser tests' base: Debian's Chromium driven through Playwright, and the checks every page should pass.
 
 Playwright's own browser builds are never downloaded (the machines reach PyPI, npm and Debian only); the tests
-use the system Chromium that ``dev/test`` installs from ``tests/system-packages.txt``. Fixtures, imported into
-``conftest.py`` so any test module can ask for them:
+use the system Chromium that ``dev/test`` installs from ``tests/system-packages.txt``. Fixtures, which
+``conftest.py`` defines from :func:`launch` and :func:`page_opener` so any test module can ask for them:
 
 - ``browser``: one Chromium for the whole run (starting it costs about a second).
 - ``open_page``: ``open_page(url, DESKTOP)`` or ``open_page(url, PHONE)`` gives a page loaded in a fresh
@@ -69,8 +69,8 @@ def chromium_executable() -> str:
                 " (or apt-get install -y chromium)", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def launch() -> Iterator[Browser]:
+    """One headless Chromium, closed when the generator is."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=chromium_executable(),
@@ -85,8 +85,8 @@ def browser() -> Iterator[Browser]:
 _ERRORS_KEY = "_grader_test_errors"
 
 
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
+def page_opener(browser: Browser) -> Iterator[OpenPage]:
+    """``open_page(url, viewport)``; every context it opened is closed when the generator is."""
     contexts = []
 
     def open_(url: str, viewport: Viewport) -> Page:
