@@ -260,6 +260,8 @@ LOW_PASS_RATE = 0.5
 # What a matrix cell shows for each check status: a symbol a reader tells apart without colour.
 _CELL = {"passed": "✓", "failed": "✗", "error": "crash", "timeout": "timeout",
          "grader_fault": "grader fault", "check_fault": "check fault"}
+_WORDS = {"passed": "passed", "failed": "failed", "error": "crashed", "timeout": "timed out",
+          "grader_fault": "not graded: grader fault", "check_fault": "not graded: check fault"}
 # Sorting the matrix by a check puts what went wrong first: not run, timeout, crash, failed, passed.
 _CELL_ORDER = {None: 0, "timeout": 1, "error": 2, "failed": 3, "passed": 4}
 
@@ -291,8 +293,8 @@ def _matrix(ex: dict[str, Any]) -> list[dict[str, Any]]:
         # A submission that did not load ran no check: its checks' "error" is not a crash of the check.
         ran = s["status"] != "error"
         statuses = [s["checks"].get(c["id"]) if ran else None for c in ex["checks"]]
-        cells = [{"status": st, "text": _CELL.get(st, "—") if st else "—", "sort": _CELL_ORDER.get(st, 0)}
-                 for st in statuses]
+        cells = [{"status": st, "text": _CELL.get(st, "—") if st else "—", "sort": _CELL_ORDER.get(st, 0),
+                  "words": _WORDS.get(st, st) if st else "not run"} for st in statuses]
         rows.append({**s, "cells": cells, "failed": sum(c["status"] not in ("passed", None) for c in cells)})
     return rows
 

@@ -246,10 +246,14 @@ def test_visibility_is_gradescopes_and_stdout_stays_hidden() -> None:
     assert results["stdout_visibility"] == "hidden"
 
 
-def test_a_grader_fault_in_a_check_students_cannot_see_is_not_named() -> None:
-    fault = CheckResult(id="secret", title="The secret check", status=Status.ERROR, score=0.0, points=2.0,
-                        message=FAULT, visibility="hidden")
-    report = replace(sample_report(), checks=[*sample_report().checks, fault], max_score=12.0)
-    output = render(report)["output"]
-    assert "1 check(s) could not be run because the grader itself failed (1 not shown to you)" in output
-    assert "The secret check" not in output
+@pytest.mark.parametrize("status", [Status.GRADER_FAULT, Status.CHECK_FAULT])
+def test_a_fault_in_a_check_students_cannot_see_is_not_named(status: Status) -> None:
+    report = sample_report()
+    hidden = next(i for i, c in enumerate(report.checks) if c.visibility == "hidden")
+    results = render(with_fault(report, hidden, status, FAULT))
+    assert "could not be graded, and this is not your fault" in results["output"]
+    assert results["output"].split("\n\n")[0].endswith("1 check(s) not shown to you could not be judged.")
+    assert report.checks[hidden].title not in results["output"]
+    assert report.checks[hidden].id not in results["output"]
+    # Its own test still has its title: Gradescope never shows a hidden test to students.
+    assert results["tests"][hidden]["name"] == report.checks[hidden].title

@@ -35,7 +35,6 @@ VISIBILITY = "visible"
 # Plain text: shown as written (in a <pre> for test output), nothing in it interpreted as markup.
 FORMAT = "text"
 
-_NOT_SHOWN = "a check not shown to you"
 _LATER = {"after_due_date": "shown after the due date", "after_published": "shown when grades are published",
           "hidden": "hidden"}
 
@@ -88,10 +87,15 @@ def _shown_later(report: Report) -> str:
             f"Your total score is shown {total}.")
 
 
-def _as_students_see(report: Report) -> Report:
-    """The report with the checks students may not see unnamed, for text that students always see."""
-    return replace(report, checks=[c if c.visibility == "visible" else replace(c, id="not shown", title=_NOT_SHOWN)
-                                   for c in report.checks])
+def _fault_output(report: Report) -> str:
+    """:func:`fault_summary` for text students always see: the faulty checks they may not see are counted,
+    never named."""
+    lead = ("Your submission could not be graded, and this is not your fault: it will be regraded. No score has "
+            "been given for this run.")
+    shown = replace(report, checks=[c for c in report.checks if c.visibility == "visible"])
+    unseen = sum(c.visibility != "visible" for c in [*report.grader_faults, *report.check_faults])
+    text = fault_summary(shown, lead)
+    return text + (f" {unseen} check(s) not shown to you could not be judged." if unseen else "")
 
 
 def _top_output(report: Report) -> str:
@@ -99,8 +103,7 @@ def _top_output(report: Report) -> str:
         parts = [f"Your submission could not be graded: {report.message or 'the grader gave no reason.'}",
                  "Fix the problem above and submit again."]
     elif not report.is_grade:
-        parts = [fault_summary(_as_students_see(report), "Your submission could not be graded, and this is not "
-                               "your fault: it will be regraded. No score has been given for this run.")]
+        parts = [_fault_output(report)]
     else:
         shown = [c for c in report.checks if c.visibility == "visible"]
         counts = ", ".join(f"{n} {status.value}" for status in Status
