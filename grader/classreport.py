@@ -31,7 +31,6 @@ from .results import ReportStatus, Status, SummaryRow
 from .spec import Exercise
 
 SUMMARY_SCHEMA_VERSION = 2
-_HIST_W, _HIST_H, _BAR_GAP = 560, 150, 4
 _STUDENT_STATUSES = (Status.PASSED, Status.FAILED, Status.ERROR, Status.TIMEOUT)
 _FAULT_WORDS = {Status.GRADER_FAULT: "grader fault", Status.CHECK_FAULT: "check fault"}
 
@@ -234,8 +233,10 @@ document.querySelectorAll("table.sortable th button").forEach(function (b) {
     table.querySelectorAll("th").forEach(function (h) { h.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", asc ? "ascending" : "descending");
     var rows = Array.prototype.slice.call(body.rows);
+    // A row whose last cell spans the remaining columns (a submission that did not load) sorts by that cell.
+    function at(row) { return row.cells[Math.min(i, row.cells.length - 1)].dataset.sort; }
     rows.sort(function (x, y) {
-      var a = x.cells[i].dataset.sort, c = y.cells[i].dataset.sort;
+      var a = at(x), c = at(y);
       var na = parseFloat(a), nc = parseFloat(c);
       var r = (!isNaN(na) && !isNaN(nc)) ? na - nc : a.localeCompare(c);
       return asc ? r : -r;
@@ -254,25 +255,71 @@ def _environment() -> Environment:
     return env
 
 
-def _histogram_bars(bins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+# A check that fewer than this share of the class passes is drawn red: where the class needs help first.
+LOW_PASS_RATE = 0.5
+# What a matrix cell shows for each check status: a symbol a reader tells apart without colour.
+_CELL = {"passed": "✓", "failed": "✗", "error": "crash", "timeout": "timeout",
+         "grader_fault": "grader fault", "check_fault": "check fault"}
+_WORDS = {"passed": "passed", "failed": "failed", "error": "crashed", "timeout": "timed out",
+          "grader_fault": "not graded: grader fault", "check_fault": "not graded: check fault"}
+# Sorting the matrix by a check puts what went wrong first: not run, timeout, crash, failed, passed.
+_CELL_ORDER = {None: 0, "timeout": 1, "error": 2, "failed": 3, "passed": 4}
+
+
+def _histogram_bars(bins: list[dict[str, Any]], did_not_load: int) -> list[dict[str, Any]]:
+    """Bars as heights in per cent of the tallest, each split into real scores and "did not load" zeros.
+
+    A submission that did not load scores 0, so those zeros are all in the first bin; they are drawn apart
+    because "could not run it" and "ran it and every check failed" call for different help.
+    """
     top = max([b["count"] for b in bins] + [1])
-    width = (_HIST_W - 40) / max(1, len(bins))
     bars = []
     for i, b in enumerate(bins):
-        h = round((_HIST_H - 40) * b["count"] / top, 1)
-        bars.append({**b, "x": round(30 + i * width + _BAR_GAP / 2, 1), "w": round(width - _BAR_GAP, 1),
-                     "y": round(_HIST_H - 20 - h, 1), "h": h, "cx": round(30 + (i + .5) * width, 1)})
+        dnl = min(did_not_load, b["count"]) if i == 0 else 0
+        bars.append({**b, "did_not_load": dnl, "graded": b["count"] - dnl,
+                     "pct": round(100 * b["count"] / top, 1), "dnl_pct": round(100 * dnl / top, 1)})
     return bars
 
 
+def _rates(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**c, "pct": round(100 * (c["pass_rate"] or 0), 1),
+             "low": c["pass_rate"] is not None and c["pass_rate"] < LOW_PASS_RATE} for c in checks]
+
+
+def _matrix(ex: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per student of this exercise: a cell per check (in the spec's order) with its status."""
+    rows = []
+    for s in ex["students"]:
+        # A submission that did not load ran no check: its checks' "error" is not a crash of the check.
+        ran = s["status"] != "error"
+        statuses = [s["checks"].get(c["id"]) if ran else None for c in ex["checks"]]
+        cells = [{"status": st, "text": _CELL.get(st, "—") if st else "—", "sort": _CELL_ORDER.get(st, 0),
+                  "words": _WORDS.get(st, st) if st else "not run"} for st in statuses]
+        rows.append({**s, "cells": cells, "failed": sum(c["status"] not in ("passed", None) for c in cells)})
+    return rows
+
+
+def _exercise_view(ex: dict[str, Any]) -> dict[str, Any]:
+    titles = {c["id"]: c["title"] for c in ex["checks"]}
+
+    def titled(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**e, "titles": [titles.get(c, c) for c in e["checks"]]} for e in entries]
+
+    return {**ex, "bars": _histogram_bars(ex["histogram"], ex["counts"]["error"]), "rates": _rates(ex["checks"]),
+            "matrix": _matrix(ex), "timeouts": titled(ex["timeouts"]), "check_errors": titled(ex["check_errors"])}
+
+
 def render_class_html(summary: dict[str, Any]) -> str:
-    """The class report: per exercise a histogram and check pass rates (inline SVG), then a student table."""
+    """The class report: per exercise a histogram, check pass rates and a student-by-check matrix, then a
+    student table with the same notes as grades.csv."""
     script_hash = base64.b64encode(hashlib.sha256(_SORT_JS.encode()).digest()).decode()
+    slugs = [e["slug"] for e in summary["exercises"]]
     context = {
         "summary": summary,
-        "exercises": [{**e, "bars": _histogram_bars(e["histogram"])} for e in summary["exercises"]],
+        "exercises": [_exercise_view(e) for e in summary["exercises"]],
         "by_student": {e["slug"]: {r["student"]: r for r in e["students"]} for e in summary["exercises"]},
-        "hist": {"w": _HIST_W, "h": _HIST_H},
+        "notes": {s["student"]: _note(s, slugs, roster=summary["roster"] is not None) for s in summary["students"]},
+        "low_pass_rate": LOW_PASS_RATE,
         "script": _SORT_JS,
         "script_hash": f"sha256-{script_hash}",
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,3 +21,19 @@ EXERCISES = ROOT / "exercises"
 def grader_session() -> Iterator[Grader]:
     with Grader() as grader:
         yield grader
+
+
+# Browser fixtures (tests/browser.py). Imported inside: the grader's own pytest sessions for the exercises under
+# tests/fixtures load this file in importlib mode, where tests/ is not importable and Playwright is not needed.
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    import browser as base
+
+    yield from base.launch()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Any]:
+    import browser as base
+
+    yield from base.page_opener(browser)

@@ -105,7 +105,8 @@ def test_correct_submission_scores_full(bundle: Path, tmp_path: Path) -> None:
     results = run_autograder(unpack(bundle, tmp_path, LOGIN / "solution" / "app.py"))
     assert results["score"] == 10
     assert [t["status"] for t in results["tests"]] == ["passed"] * 4
-    assert results["output"].startswith("Score: 10 / 10 points")
+    # Two of the four checks are hidden: Gradescope hides the total, and so does the output students see.
+    assert results["output"].startswith("Visible checks: 5 / 5 points (2 passed).")
 
 
 def test_wrong_submission_fails_the_hidden_checks(bundle: Path, tmp_path: Path) -> None:

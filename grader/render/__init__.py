@@ -15,7 +15,7 @@ from ._common import STATUS_LABELS, number
 from .classroom import render_classroom
 from .gradescope import render_gradescope
 from .html import render_html
-from .junit import render_junit
+from .junit import render_junit, render_junit_annotated
 from .markdown import render_markdown
 
 __all__ = ["DEFAULT_FORMATS", "RENDERERS", "STATUS_LABELS", "Renderer", "number", "write_atomic", "write_reports"]
@@ -27,7 +27,8 @@ RENDERERS: dict[str, tuple[str, Renderer]] = {
     "json": ("report.json", to_json),
     "html": ("report.html", render_html),
     "gradescope": ("results.json", render_gradescope),  # the name Gradescope reads
-    "junit": ("junit.xml", render_junit),
+    "junit": ("junit.xml", render_junit),  # valid against Jenkins xunit's junit-10.xsd
+    "xunit1": ("xunit1.xml", render_junit_annotated),  # junit.xml + testcase file/line, as pytest's xunit1
     "markdown": ("report.md", render_markdown),
     "classroom": ("classroom.b64", render_classroom),  # one base64 line, as Classroom's step output holds
 }
