@@ -111,10 +111,11 @@ def test_correct_submission_scores_full(bundle: Path, tmp_path: Path) -> None:
 
 def test_wrong_submission_fails_the_hidden_checks(bundle: Path, tmp_path: Path) -> None:
     results = run_autograder(unpack(bundle, tmp_path, LOGIN / "examples" / "hardcoded.py"))
-    assert results["score"] == 5
+    assert results["score"] == 6  # hardcoded.py fails only greets-any-user-and-source (4 points)
     by_id = {t["extra_data"]["id"]: t for t in results["tests"]}
     hidden = [by_id["greets-any-user-and-source"], by_id["works-without-user-agent"]]
-    assert [(t["status"], t["visibility"], t["score"]) for t in hidden] == [("failed", "hidden", 0.0)] * 2
+    assert [(t["status"], t["visibility"], t["score"]) for t in hidden] == [("failed", "hidden", 0.0),
+                                                                           ("passed", "hidden", 1.0)]
     assert "expected the body 'Hello Bob from mobile', got 'Hello alice from web'" in hidden[0]["output"]
     assert by_id["greets-user"]["status"] == "passed"
 

@@ -17,7 +17,7 @@ from grader.render import RENDERERS
 
 LOGIN = EXERCISES / "login-greeting"
 SOLUTION = LOGIN / "solution" / "app.py"
-HARDCODED = LOGIN / "examples" / "hardcoded.py"  # 5/10: the visible checks pass, the hidden ones fail
+HARDCODED = LOGIN / "examples" / "hardcoded.py"  # 6/10: the visible checks pass, one hidden one fails
 SYNTAX_ERROR = LOGIN / "examples" / "syntax-error.py"
 NOT_IN_ACTIONS: dict[str, str | None] = {"GITHUB_ACTIONS": None, "GITHUB_OUTPUT": None, "GITHUB_STEP_SUMMARY": None}
 
@@ -81,7 +81,7 @@ def test_exit_3_below_min_score_still_writes_the_report(tmp_path: Path) -> None:
                     "--format", "junit", "--min-score", "7")
 
     assert result.exit_code == 3
-    assert "score 5 is below --min-score 7" in result.output
+    assert "score 6 is below --min-score 7" in result.output
     assert (tmp_path / "junit.xml").is_file()
 
 
@@ -175,10 +175,10 @@ def test_actions_syntax_error_gives_file_and_line(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_actions_grade_classroom_sets_result_and_min_score_exit(tmp_path: Path) -> None:
     result = invoke("grade", "login-greeting", HARDCODED, "--exercises", EXERCISES, "--out", tmp_path / "out",
-                    "--format", "classroom,markdown", "--min-score", "6", env=actions_env(tmp_path))
+                    "--format", "classroom,markdown", "--min-score", "7", env=actions_env(tmp_path))
 
     assert result.exit_code == 3
-    assert "::notice title=Points::5/10" in result.output.splitlines()
+    assert "::notice title=Points::6/10" in result.output.splitlines()
     output = step_output(tmp_path)
     assert output == json.loads(base64.b64decode((tmp_path / "out" / "classroom.b64").read_text()))
     assert output["status"] == "fail" and output["max_score"] == 10
