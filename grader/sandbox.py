@@ -15,7 +15,6 @@ before it imports any student code.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -32,15 +31,21 @@ from typing import Any
 
 from . import protocol as proto
 from .errors import GraderError
-from .files import skipped
+from .isolation import DISABLE_ENV, LAYERS, PROTECTIONS, choose_layers, describe_isolation
 from .protocol import MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, SpawnRequest
 from .results import Isolation
 from .spec import Exercise, Limits
+from .submission import MAX_SUBMISSION_BYTES, MAX_SUBMISSION_FILES, Submission, read_submission
 from .wire import FrameReader, WireClosed, WireDescriptors, WireError, WireTimeout, send_frame
 
-MAX_SUBMISSION_FILES = 200
-MAX_SUBMISSION_BYTES = 8 * 1024 * 1024
-__all__ = ["MAX_REQUEST_BYTES", "MAX_RESPONSE_BYTES"]
+__all__ = [
+    # this module: the trusted side of the sandbox
+    "CheckChannel", "GraderFault", "LoadResult", "Output", "ProtocolViolation", "Sandbox", "SandboxError",
+    "StudentRouteError", "SubmissionCrashed", "SubmissionProblem", "SubmissionTimeout", "Zygote",
+    # re-exported from the modules they moved to, where callers have long found them
+    "DISABLE_ENV", "LAYERS", "MAX_REQUEST_BYTES", "MAX_RESPONSE_BYTES", "MAX_SUBMISSION_BYTES", "MAX_SUBMISSION_FILES",
+    "PROTECTIONS", "Submission", "choose_layers", "describe_isolation", "read_submission",
+]
 
 
 class SandboxError(GraderError):
@@ -90,53 +95,6 @@ class GraderFault(SubmissionProblem):
     status = "error"
 
 
-# ----------------------------------------------------------------------------- submissions
-
-
-@dataclass(frozen=True)
-class Submission:
-    path: Path
-    files: tuple[tuple[str, bytes], ...]
-    sha256: str
-
-    @property
-    def names(self) -> list[str]:
-        return [n for n, _ in self.files]
-
-
-def read_submission(path: Path, entry: str) -> Submission:
-    """A ``.py`` file (graded as the exercise's entry module) or a folder, read into memory, bounded."""
-    if not path.exists():
-        raise GraderError(f"submission {path} does not exist", tip="pass a .py file or a folder holding " + entry)
-    files: list[tuple[str, bytes]] = []
-    total = 0
-    if path.is_file():
-        files.append((entry, path.read_bytes()))
-        total = len(files[0][1])
-    else:
-        for p in sorted(path.rglob("*")):
-            rel = p.relative_to(path)
-            # A link is never followed: in a cloned repository it could point at the hidden checks, a
-            # solution or another student's work, and the grader would carry it into the sandbox.
-            if skipped(rel) or any((path / part).is_symlink() for part in (rel, *rel.parents) if str(part) != ".") \
-                    or not p.is_file():
-                continue
-            if len(files) >= MAX_SUBMISSION_FILES:
-                break
-            try:
-                data = p.read_bytes()
-            except OSError:
-                continue  # an unreadable file is left out; if it was the entry module, loading says so
-            total += len(data)
-            if total > MAX_SUBMISSION_BYTES:
-                break
-            files.append((rel.as_posix(), data))
-    h = hashlib.sha256()
-    for name, data in files:
-        h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-    return Submission(path=path, files=tuple(files), sha256=h.hexdigest())
-
-
 # ----------------------------------------------------------------------------- output capture
 
 
@@ -159,70 +117,6 @@ class Output:
         if self.dropped:
             text += f"\n[... {self.dropped} more bytes of output not kept: the limit is {self.limit // 1024} KB]"
         return text
-
-
-# ----------------------------------------------------------------------------- isolation
-
-
-# Each protection, and what its absence leaves open (printed by `grader doctor`, recorded in every report).
-PROTECTIONS = {
-    "separate_process": "the submission would run inside the grader",
-    "time_limits": "a loop or a sleep would hang grading",
-    "resource_limits": "a memory hog, fork flood or disk fill could exhaust the machine",
-    "scrubbed_environment": "the submission could read secrets from the grader's environment",
-    "filesystem_confined": "the submission can read any file this user can read, hidden checks and other "
-                           "submissions included, and write where this user can",
-    "network_off": "the submission can open network connections",
-    "processes_contained": "the submission can see other processes and may leave processes behind",
-    "signals_contained": "the submission can signal the grader and other submissions",
-    "unprivileged": "the submission runs as the grader's own user",
-    "syscall_filter": "the submission can use ptrace, mount, bpf, io_uring and other kernel interfaces",
-}
-LAYERS = ("namespaces", "landlock", "seccomp")
-DISABLE_ENV = "FLASK_ROUTE_GRADER_DISABLE"  # e.g. "namespaces,seccomp": simulate a machine without them
-
-
-def choose_layers(probe: dict[str, Any], disabled: set[str]) -> dict[str, bool]:
-    unknown = disabled - set(LAYERS)
-    if unknown:
-        raise GraderError(f"{DISABLE_ENV} names unknown layers: {', '.join(sorted(unknown))}",
-                          tip=f"use any of: {', '.join(LAYERS)}")
-    ns = bool(probe.get("namespaces")) and "namespaces" not in disabled
-    return {
-        "namespaces": ns,
-        # Landlock stands in for the private root and the pid/net namespaces when those are missing.
-        "landlock": not ns and int(probe.get("landlock", 0)) >= 1 and "landlock" not in disabled,
-        "seccomp": bool(probe.get("seccomp")) and "seccomp" not in disabled,
-    }
-
-
-def describe_isolation(layers: dict[str, bool], probe: dict[str, Any], exercise_roots: list[Path],
-                       binds: list[str]) -> Isolation:
-    ns, ll, sc = layers["namespaces"], layers["landlock"], layers["seccomp"]
-    abi = int(probe.get("landlock", 0))
-    linux = sys.platform.startswith("linux")
-    on = {
-        "separate_process": True,
-        "time_limits": True,
-        "resource_limits": linux,
-        "scrubbed_environment": True,
-        "filesystem_confined": ns or ll,
-        "network_off": ns or sc,
-        "processes_contained": ns,
-        "signals_contained": ns or (ll and abi >= 6),
-        "unprivileged": ns or bool(probe.get("root")),
-        "syscall_filter": sc,
-    }
-    warnings = [f"no {name.replace('_', ' ')}: {PROTECTIONS[name]}" for name, ok in on.items() if not ok]
-    if not ns and probe.get("reason"):
-        warnings.insert(0, f"namespaces unavailable ({probe['reason']})")
-    for root in exercise_roots:
-        for b in binds:
-            if (ns or ll) and str(root).startswith(b.rstrip("/") + "/"):
-                on["filesystem_confined"] = False
-                warnings.append(f"the exercise folder {root} lies inside {b}, which the sandbox can read")
-    mode = "namespaces" if ns else ("landlock" if ll else "process")
-    return Isolation(mode=mode, layers=on, warnings=warnings)
 
 
 # ----------------------------------------------------------------------------- zygote
