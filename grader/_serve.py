@@ -245,7 +245,8 @@ def _next_check(reader: FrameReader, deadline: float | None, descriptors: int = 
     return header, fds
 
 
-def _send(sock: socket.socket, header: dict[str, Any]) -> None:
+def send_or_exit(sock: socket.socket, header: dict[str, Any]) -> None:
+    """Send a control frame; a trusted side that is gone ends this sandbox."""
     try:
         send_frame(sock, header)
     except OSError:
@@ -273,7 +274,7 @@ def _serve_sequential(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
         status = _wait(pid)
         kill_leftovers(pid, ctx.namespaced)
         _restore(ctx)
-        _send(ctrl, {"op": "done", "id": header.get("id"), "exit": status})
+        send_or_exit(ctrl, {"op": "done", "id": header.get("id"), "exit": status})
 
 
 def _serve_pipelined(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
@@ -313,7 +314,7 @@ def _serve_pipelined(ctrl: socket.socket, ctx: ServeContext) -> NoReturn:
         for previous in list(running):
             with contextlib.suppress(OSError):
                 os.kill(previous, signal.SIGKILL)
-            _send(ctrl, {"op": "done", "id": running.pop(previous), "exit": _wait(previous)})
+            send_or_exit(ctrl, {"op": "done", "id": running.pop(previous), "exit": _wait(previous)})
         _restore(ctx)
         if ahead is None:  # the first check: its own descriptors came with this frame, before the next one's
             current, fds = fds[:2], fds[2:]
@@ -362,7 +363,7 @@ def _report_finished(ctrl: socket.socket, running: dict[int, Any]) -> None:
         if pid == 0:
             return
         if pid in running:
-            _send(ctrl, {"op": "done", "id": running.pop(pid), "exit": _exit_info(st)})
+            send_or_exit(ctrl, {"op": "done", "id": running.pop(pid), "exit": _exit_info(st)})
 
 
 def _fork_check(ctx: ServeContext, close: tuple[Any, ...], seccomp: lx.SeccompFilter, fds: list[int], *,

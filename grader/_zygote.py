@@ -261,7 +261,7 @@ def _init(request: SpawnRequest, files: list[tuple[str, bytes]], ctrl_fd: int, o
     ctrl = socket.socket(fileno=ctrl_fd)
     app, error = _load.load(request.entry, request.app, workdir)
     if error is not None:
-        _serve_send(ctrl, error.to_header())
+        _serve.send_or_exit(ctrl, error.to_header())
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
@@ -275,7 +275,7 @@ def _init(request: SpawnRequest, files: list[tuple[str, bytes]], ctrl_fd: int, o
         files_after = _serve.FilesSnapshot.take("/tmp" if namespaced else workdir)
         memory_after = _serve.SharedMemorySnapshot.take(maps_fd)
     except _serve.SnapshotTooLarge as exc:
-        _serve_send(ctrl, _load.LoadError("files", f"the app's files after loading hold {exc}: each check "
+        _serve.send_or_exit(ctrl, _load.LoadError("files", f"the app's files after loading hold {exc}: each check "
                                           "starts from a copy of them, so keep what it writes at import small"
                                           ).to_header())
         os._exit(0)
@@ -288,15 +288,8 @@ def _init(request: SpawnRequest, files: list[tuple[str, bytes]], ctrl_fd: int, o
     _serve.prepare(app, ctx)
     sys.stdout.flush()  # or buffered load-time output would be printed again by every check's fork
     sys.stderr.flush()
-    _serve_send(ctrl, {"op": "ready"})
+    _serve.send_or_exit(ctrl, {"op": "ready"})
     _serve.serve(ctrl, ctx, pipelined=request.pipelined)
-
-
-def _serve_send(ctrl: socket.socket, header: dict[str, Any]) -> None:
-    try:
-        send_frame(ctrl, header)
-    except OSError:
-        os._exit(0)
 
 
 def _confine(request: SpawnRequest, files: list[tuple[str, bytes]], out_fd: int, alive_r: int, workdir: str,
