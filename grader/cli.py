@@ -246,6 +246,7 @@ def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int
 
         executor = CeleryExecutor(broker, out_dir, queue=queue_name, say=progress.note,
                                   require_full_isolation=require_isolation == "full")
+        executor.connect()  # an unreachable broker is one clear error before anything starts
     result = run_batch(submissions, exercises, out_dir, workers=n, roster=class_roster, force=force,
                        progress=progress, executor=executor, require_full_isolation=require_isolation == "full",
                        pytest_reports=pytest_reports)
@@ -298,8 +299,8 @@ def queue_cmd(broker: str, queue_name: str) -> None:
     from .distributed import queue_stats
 
     stats = queue_stats(broker, queue_name)
-    age = "-" if stats.oldest_age_s is None else f"{stats.oldest_age_s:.0f} s"
-    click.echo(f"queue {stats.queue}: {stats.waiting} tasks waiting, the oldest queued {age} ago")
+    age = "" if stats.oldest_age_s is None else f", the oldest queued {stats.oldest_age_s:.0f} s ago"
+    click.echo(f"queue {stats.queue}: {stats.waiting} tasks waiting{age}")
     if stats.being_graded is not None:
         click.echo(f"being graded (delivered, not yet acknowledged): {stats.being_graded}")
 

@@ -39,7 +39,7 @@ from .jobs import (
     visibility_timeout_s,
 )
 from .queue import queue_stats
-from .worker import bundle_key, is_redis
+from .worker import bundle_key, cancel_key, is_redis
 
 MAX_PER_TASK = 64  # as a local batch's largest chunk: one pytest session amortized over many submissions
 QUIET_S = 5.0  # no result for this long: look whether any worker is listening, and say so if none is
@@ -74,7 +74,7 @@ class CeleryExecutor:
 
     # ------------------------------------------------------------------------- set-up
 
-    def _connect(self) -> Any:
+    def connect(self) -> Any:
         """The broker, reachable, within a few seconds, or one clear error naming it."""
         from kombu import Connection
 
@@ -91,7 +91,8 @@ class CeleryExecutor:
     def listening(self, app: Any, timeout: float = 0.5) -> dict[str, dict[str, Any]]:
         """The workers answering on the broker, with their advertised configuration (Celery remote control)."""
         replies = app.control.inspect(timeout=timeout).conf() or {}
-        return {name: conf for name, conf in replies.items() if isinstance(conf, dict)}
+        return {name: conf for name, conf in replies.items()
+                if isinstance(conf, dict) and self.queue in (conf.get("frg_queues") or ())}
 
     def _plan(self, app: Any, chunks: list[Chunk]) -> tuple[list[tuple[Exercise, tuple[Job, ...]]], float]:
         workers = self.listening(app)
@@ -102,7 +103,7 @@ class CeleryExecutor:
         mine = {n: c for n, c in workers.items() if n not in others}
         max_task = min((float(c.get("frg_max_task_seconds", DEFAULT_MAX_TASK_S)) for c in mine.values()),
                        default=DEFAULT_MAX_TASK_S)
-        processes = sum(int(c.get("worker_concurrency") or 1) for c in mine.values()) or 1
+        processes = sum(int(c.get("frg_concurrency") or 1) for c in mine.values()) or 1
         exercises = {c.exercise.slug: c.exercise for c in chunks}
         jobs = [job for c in chunks for job in c.jobs]
         plan = []
@@ -126,7 +127,9 @@ class CeleryExecutor:
 
     def _task(self, ex: Exercise, bundle: Bundle, jobs: tuple[Job, ...]) -> list[Task]:
         """One task for the jobs, or several where their files would exceed MAX_TASK_BYTES."""
-        tasks, subs, size = [], [], 0
+        tasks: list[list[TaskSubmission]] = []
+        subs: list[TaskSubmission] = []
+        size = 0
         inline = None if is_redis(self.broker_url) else bundle.to_json()
         for job in jobs:
             try:
@@ -153,7 +156,7 @@ class CeleryExecutor:
             return
         from celery.result import ResultSet
 
-        app = self._connect()
+        app = self.connect()
         sent: dict[str, _Sent] = {}
         done: set[str] = set()
         try:
@@ -211,6 +214,8 @@ class CeleryExecutor:
             yield from (fault_row(job, ex.version, f"a worker sent a malformed result: {exc.message}")
                         for job in item.jobs.values())
             return
+        if "cancelled" in parsed:  # an earlier, interrupted run of a batch with our id: cannot happen twice
+            return
         if "refused" in parsed:
             raise GraderError(parsed["refused"], tip=f"run `grader worker` from the same grader version "
                                                      f"({__version__}) as the batch")
@@ -236,6 +241,12 @@ class CeleryExecutor:
             return
         try:
             app.control.revoke(task_ids)
+            if is_redis(self.broker_url):  # and for workers that start later, which never heard the revoke
+                import redis
+
+                client = redis.Redis.from_url(self.broker_url, socket_connect_timeout=3, socket_timeout=5)
+                client.set(cancel_key(self.batch_id), "1", ex=BUNDLE_TTL_S)
+                client.close()
         except Exception:
             if not quiet:
                 raise

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import math
 import os
 import shutil
@@ -29,7 +28,7 @@ from ..spec import Exercise, Limits, load_exercise
 JOB_SCHEMA = 1
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024  # an exercise folder (spec + checks) is kilobytes; this bounds a mistake
 MAX_TASK_BYTES = 32 * 1024 * 1024  # the files of one task, before base64: a chunk is split to stay under it
-SESSION_S = 10.0  # a pytest session and, the first time, the zygote: the fixed part of a task's worst case
+SESSION_S = 5.0  # a pytest session and, the first time, the zygote: the fixed part of a task's worst case
 PER_SUBMISSION_SLACK_S = 1.0  # spawning a sandbox, scoring, and the report, beyond the exercise's own limits
 _SKIP = {"__pycache__", ".git", ".pytest_cache", ".mypy_cache"}
 
@@ -216,10 +215,6 @@ class Task:
             raise JobError(f"malformed task ({type(exc).__name__}: {exc})") from None
 
 
-def task_bytes(sub: Submission) -> int:
-    return sum(len(d) for _, d in sub.files)
-
-
 # ----------------------------------------------------------------------------- results
 
 
@@ -231,6 +226,8 @@ def version_mismatch(worker: str, worker_version: str, batch_version: str) -> st
 def parse_result(data: Any, task: Task) -> dict[str, Any]:
     """A worker's answer, checked against the task it answers: the same exercise version, only its students."""
     try:
+        if data.get("cancelled"):
+            return {"cancelled": True}
         if data.get("refused"):
             return {"refused": str(data["refused"]), "worker": str(data.get("worker", "?"))}
         keys = {s.key for s in task.submissions}
@@ -258,7 +255,3 @@ def _unb64(text: Any) -> bytes:
         return base64.b64decode(text, validate=True)
     except binascii.Error as exc:
         raise ValueError(f"bad base64: {exc}") from None
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))

@@ -7,7 +7,6 @@ the time it was queued in its ``frg_queued_at`` header. Other brokers report the
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from dataclasses import dataclass
@@ -46,9 +45,11 @@ def queue_stats(broker_url: str, queue: str = DEFAULT_QUEUE) -> QueueStats:
 
             client = redis.Redis.from_url(broker_url, socket_connect_timeout=3, socket_timeout=5)
             try:
-                with client.pipeline() as pipe:
-                    pipe.llen(queue).lindex(queue, -1).hlen(UNACKED_KEY)
-                    waiting, oldest, unacked = pipe.execute()
+                pipe: Any = client.pipeline()
+                pipe.llen(queue)
+                pipe.lindex(queue, -1)
+                pipe.hlen(UNACKED_KEY)
+                waiting, oldest, unacked = pipe.execute()
             finally:
                 client.close()
             at = _queued_at(oldest)
@@ -65,8 +66,3 @@ def queue_stats(broker_url: str, queue: str = DEFAULT_QUEUE) -> QueueStats:
                           f"({type(exc).__name__}: {exc})", tip="check the --broker URL and that the broker runs") \
             from None
 
-
-def decode_body(message: bytes) -> Any:
-    """A queued message's task arguments (for tests and debugging): kombu base64-encodes the JSON body."""
-    data = json.loads(message)
-    return json.loads(base64.b64decode(data["body"]))

@@ -40,6 +40,10 @@ def bundle_key(sha256: str) -> str:
     return f"{BROKER_KEY_PREFIX}bundle:{sha256}"
 
 
+def cancel_key(batch: str) -> str:
+    return f"{BROKER_KEY_PREFIX}cancelled:{batch}"
+
+
 def is_redis(url: str) -> bool:
     return url.split("://", 1)[0] in ("redis", "rediss", "redis+socket")
 
@@ -125,6 +129,9 @@ def grade_task(ctx: WorkerContext, payload: Any, worker: str) -> dict[str, Any]:
     if task.grader_version != __version__:
         return {"refused": version_mismatch(worker, __version__, task.grader_version), "worker": worker,
                 "grader_version": __version__}
+    if is_redis(ctx.broker_url) and ctx.store().exists(cancel_key(task.batch)):
+        # The batch was interrupted: Celery's revoke reaches only the workers listening at that moment.
+        return {"cancelled": True, "worker": worker, "grader_version": __version__}
     if ctx.grader is None:  # a pool that did not run worker_process_init (the solo pool, or a direct call)
         ctx.start_process()
     assert ctx.grader is not None
@@ -183,13 +190,15 @@ def check_isolation(require_full: bool) -> None:
                              tip="run `grader doctor` to see what this machine allows")
 
 
-def build_worker_app(ctx: WorkerContext, queue: str = DEFAULT_QUEUE) -> Any:
+def build_worker_app(ctx: WorkerContext, queues: list[str], concurrency: int = 1) -> Any:
     from celery.signals import worker_process_init, worker_process_shutdown
 
-    app = make_app(ctx.broker_url, visibility_timeout_s=visibility_timeout_s(ctx.max_task_s), queue=queue,
+    app = make_app(ctx.broker_url, visibility_timeout_s=visibility_timeout_s(ctx.max_task_s), queue=queues[0],
                    fail_fast=False)
-    # Read back by a batch through Celery's remote control (inspect conf) to size its tasks and check versions.
-    app.conf.update(frg_grader_version=__version__, frg_max_task_seconds=ctx.max_task_s)
+    # Read back by a batch through Celery's remote control (inspect conf) to size its tasks, count the processes
+    # listening on its queue and check versions before it queues anything.
+    app.conf.update(frg_grader_version=__version__, frg_max_task_seconds=ctx.max_task_s, frg_queues=queues,
+                    frg_concurrency=concurrency)
 
     @app.task(name=TASK_NAME, bind=True)
     def grade_chunk(self: Any, payload: Any) -> dict[str, Any]:
@@ -214,9 +223,10 @@ def run_worker(broker_url: str, *, concurrency: int, queues: list[str], require_
     own_cache = cache_dir is None
     cache = cache_dir or Path(tempfile.mkdtemp(prefix="frg-exercises-"))
     ctx = WorkerContext(broker_url, cache, require_full_isolation, max_task_s)
-    app = build_worker_app(ctx, queues[0] if queues else DEFAULT_QUEUE)
+    queues = queues or [DEFAULT_QUEUE]
+    app = build_worker_app(ctx, queues, concurrency)
     argv = ["worker", "--pool", "prefork", "--concurrency", str(concurrency), "--loglevel", loglevel,
-            "--queues", ",".join(queues or [DEFAULT_QUEUE]), "--hostname", name or f"grader@{socket.gethostname()}"]
+            "--queues", ",".join(queues), "--hostname", name or f"grader@{socket.gethostname()}"]
     try:
         app.worker_main(argv=argv)
     finally:
