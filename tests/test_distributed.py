@@ -170,9 +170,10 @@ class RedisServer:
 class Worker:
     def __init__(self, url: str, name: str, log: Path, *extra: str) -> None:
         self.name = name
-        self.proc = subprocess.Popen([str(GRADER), "worker", "--broker", url, "--concurrency", "1", "--name", name,
-                                      "--max-task-seconds", str(MAX_TASK_S), "--loglevel", "INFO", *extra],
-                                     stdout=log.open("ab"), stderr=subprocess.STDOUT)
+        with log.open("ab") as sink:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen([str(GRADER), "worker", "--broker", url, "--concurrency", "1", "--name",
+                                          name, "--max-task-seconds", str(MAX_TASK_S), "--loglevel", "INFO", *extra],
+                                         stdout=sink, stderr=subprocess.STDOUT)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
