@@ -189,11 +189,16 @@ class Worker:
 
 
 def wait_listening(url: str, names: set[str], timeout: float = 60) -> None:
-    app = make_app(url, visibility_timeout_s=60)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if names <= {name for reply in app.control.ping(timeout=0.5) or [] for name in reply}:
-            return
+        app = make_app(url, visibility_timeout_s=60)  # afresh: the broker may have restarted since the last try
+        try:
+            if names <= {name for reply in app.control.ping(timeout=0.5) or [] for name in reply}:
+                return
+        except Exception:  # not up yet: try again
+            pass
+        finally:
+            app.close()
         time.sleep(0.2)
     raise AssertionError(f"workers {names} did not answer on {url}")
 
@@ -401,14 +406,19 @@ def test_broker_lost_mid_batch_stops_and_resumes(tmp_path: Path) -> None:
         out = tmp_path / "out"
         args = [str(GRADER), "batch", str(subs), "--exercise", "login-greeting", "--exercises", str(exercises),
                 "--out", str(out), "--broker", server.url]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONFAULTHANDLER": "1"})
         journal = out / "journal.jsonl"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (journal.exists() and journal.read_text().count("\n") >= 1):
             time.sleep(0.05)
         server.kill()
         lost_at = time.monotonic()
-        stdout, stderr = proc.communicate(timeout=60)
+        try:
+            stdout, stderr = proc.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # faulthandler: where it hangs
+            raise AssertionError(proc.communicate()[1][-6000:]) from None
         assert time.monotonic() - lost_at < 30
         assert proc.returncode == 1, stderr
         assert f"lost the broker at {server.url}" in stderr and "run the same command again" in stderr, stderr

@@ -43,6 +43,7 @@ from .worker import bundle_key, cancel_key, is_redis
 
 MAX_PER_TASK = 64  # as a local batch's largest chunk: one pytest session amortized over many submissions
 QUIET_S = 5.0  # no result for this long: look whether any worker is listening, and say so if none is
+PING_S = 2.0  # how often the batch makes sure the broker is still there while it waits
 BUNDLE_TTL_S = 7 * 24 * 3600
 
 
@@ -188,7 +189,8 @@ class CeleryExecutor:
         except Exception as exc:
             if not _is_connection_error(exc):
                 raise
-            self._revoke(app, [tid for tid in sent if tid not in done], quiet=True)
+            for item in sent.values():  # their finalizers would try to unsubscribe from the broker that is gone
+                item.result.backend = None
             left = sum(len(s.task.submissions) for tid, s in sent.items() if tid not in done)
             raise BrokerLost(f"lost the broker at {safe_url(self.broker_url)} ({type(exc).__name__}: {exc}); "
                              f"{left} submissions were still queued or being graded. Everything graded so far is "
@@ -235,21 +237,21 @@ class CeleryExecutor:
             write_reports(report, folder)
             yield summary_row(job, ex.version, report)
 
-    def _revoke(self, app: Any, task_ids: list[str], quiet: bool = False) -> None:
+    def _revoke(self, app: Any, task_ids: list[str]) -> None:
         """Ctrl-C: what is still queued is never graded (workers drop revoked ids as they receive them)."""
         if not task_ids:
             return
         try:
-            app.control.revoke(task_ids)
-            if is_redis(self.broker_url):  # and for workers that start later, which never heard the revoke
-                import redis
+            if is_redis(self.broker_url):  # for workers that start later, which never hear the revoke; and a
+                import redis  # broker that is gone fails here within seconds, not in revoke's retries
 
                 client = redis.Redis.from_url(self.broker_url, socket_connect_timeout=3, socket_timeout=5)
                 client.set(cancel_key(self.batch_id), "1", ex=BUNDLE_TTL_S)
                 client.close()
-        except Exception:
-            if not quiet:
-                raise
+            app.control.revoke(task_ids)
+        except Exception as exc:
+            if not _is_connection_error(exc):
+                raise  # with the broker gone too, nothing is left to revoke
 
 
 def jobs_of(task: Task, jobs: tuple[Job, ...]) -> list[Job]:
@@ -257,12 +259,19 @@ def jobs_of(task: Task, jobs: tuple[Job, ...]) -> list[Job]:
     return [by_student[s.key] for s in task.submissions]
 
 
-def _is_connection_error(exc: BaseException) -> bool:
+def _is_connection_error(exc: BaseException | None) -> bool:
+    """The broker's connection failed, here or underneath (Celery's result store wraps the last retry's error
+    in a RuntimeError)."""
     import kombu.exceptions
     import redis.exceptions
 
-    return isinstance(exc, (ConnectionError, OSError, redis.exceptions.ConnectionError,
-                            redis.exceptions.TimeoutError, kombu.exceptions.OperationalError))
+    kinds = (ConnectionError, OSError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+             kombu.exceptions.OperationalError)
+    while exc is not None:
+        if isinstance(exc, kinds):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 class _Watch:
@@ -270,8 +279,13 @@ class _Watch:
 
     def __init__(self, executor: CeleryExecutor, app: Any, sent: dict[str, _Sent], done: set[str]) -> None:
         self.executor, self.app, self.sent, self.done = executor, app, sent, done
-        self.last = time.monotonic()
+        self.last = self.pinged = time.monotonic()
         self.warned = False
+        self.client: Any = None
+        if is_redis(executor.broker_url):
+            import redis
+
+            self.client = redis.Redis.from_url(executor.broker_url, socket_connect_timeout=3, socket_timeout=3)
 
     def heard(self) -> None:
         self.last = time.monotonic()
@@ -281,6 +295,10 @@ class _Watch:
 
     def tick(self) -> None:
         now = time.monotonic()
+        if self.client is not None and now - self.pinged >= PING_S:
+            # Celery's result consumer reconnects quietly for a long time; a batch should stop and say so.
+            self.pinged = now
+            self.client.ping()
         if now - self.last < QUIET_S:
             return
         self.last = now
