@@ -136,13 +136,13 @@ def main() -> None:
         finally:
             redis_proc.kill()
             redis_proc.wait()
-    l, c1, c2, e = (statistics.median(runs[k]) for k in ("l", "c1", "c2", "e"))
+    local, c1, c2, e = (statistics.median(runs[k]) for k in ("l", "c1", "c2", "e"))
     print(f"class of N={opts.n} login-greeting submissions (bench_batch's mix, short limits), {opts.rounds} round(s)")
-    print(f"(l)  grader batch --workers 1 (local pool)        {l * 1000:7.1f} ms/submission  {_spread(runs['l'])}")
+    print(f"(l)  grader batch --workers 1 (local pool)        {local * 1000:7.1f} ms/submission  {_spread(runs['l'])}")
     print(f"(c1) grader batch --broker, 1 worker process      {c1 * 1000:7.1f} ms/submission  {_spread(runs['c1'])}")
     print(f"(c2) grader batch --broker, 2 worker processes    {c2 * 1000:7.1f} ms/submission  {_spread(runs['c2'])}")
     print(f"(e)  broker cost per task (no submission in it)   {e * 1000:7.2f} ms/task  {_spread(runs['e'], 2)}")
-    print(f"c1/l = {c1 / l:.2f} (target <= 1.15)   throughput 2 workers / 1 = {c1 / c2:.2f}x")
+    print(f"c1/l = {c1 / local:.2f} (target <= 1.15)   throughput 2 workers / 1 = {c1 / c2:.2f}x")
 
 
 def _spread(values: list[float], digits: int = 0) -> str:
