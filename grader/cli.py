@@ -242,6 +242,9 @@ def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int
     progress = progress_for()
     executor = None
     if broker is not None:
+        if pytest_reports:
+            raise click.UsageError("--pytest-reports keeps each session's raw report where it runs: not with "
+                                   "--broker, whose sessions run on the workers' machines")
         from .distributed import CeleryExecutor  # imports Celery: only for a distributed batch
 
         executor = CeleryExecutor(broker, out_dir, queue=queue_name, say=progress.note,
@@ -303,10 +306,6 @@ def queue_cmd(broker: str, queue_name: str) -> None:
     click.echo(f"queue {stats.queue}: {stats.waiting} tasks waiting{age}")
     if stats.being_graded is not None:
         click.echo(f"being graded (delivered, not yet acknowledged): {stats.being_graded}")
-
-
-_SYMBOL = {Status.PASSED: ("✓", "green"), Status.FAILED: ("✗", "red"), Status.ERROR: ("!", "red"),
-           Status.TIMEOUT: ("◷", "yellow")}
 
 
 def print_summary(report: Report) -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..batch import Chunk, Job, Row, chunked, fault_row, report_dir, summary_row
+from ..batch import Chunk, Job, chunked, report_dir
 from ..errors import GraderError
 from ..render import write_reports
-from ..results import Report
+from ..results import Report, SummaryRow
 from ..sandbox import read_submission
 from ..spec import Exercise
 from .app import DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, make_app, safe_url
@@ -152,7 +152,7 @@ class CeleryExecutor:
 
     # ------------------------------------------------------------------------- the run
 
-    def run(self, chunks: list[Chunk]) -> Iterator[Row]:
+    def run(self, chunks: list[Chunk]) -> Iterator[SummaryRow]:
         if not chunks:
             return
         from celery.result import ResultSet
@@ -198,14 +198,14 @@ class CeleryExecutor:
                              tip="run the same command again once the broker is back: what is finished and "
                                  "unchanged is not graded again") from None
 
-    def _record(self, item: _Sent, meta: Any) -> Iterator[Row]:
+    def _record(self, item: _Sent, meta: Any) -> Iterator[SummaryRow]:
         ex, task = item.exercise, item.task
         status = meta.get("status") if isinstance(meta, dict) else None
         if status != "SUCCESS":
             why = meta.get("result") if isinstance(meta, dict) else meta
             message = (f"the task failed on a worker ({type(why).__name__}: {why}); run the batch again to retry"
                        if why is not None else "the task failed on a worker; run the batch again to retry")
-            yield from (fault_row(job, ex.version, message) for job in item.jobs.values())
+            yield from (_not_graded(job, ex, message) for job in item.jobs.values())
             return
         answer = meta["result"]
         if isinstance(answer, dict) and answer.get("error"):
@@ -213,7 +213,7 @@ class CeleryExecutor:
         try:
             parsed = parse_result(answer, task)
         except JobError as exc:
-            yield from (fault_row(job, ex.version, f"a worker sent a malformed result: {exc.message}")
+            yield from (_not_graded(job, ex, f"a worker sent a malformed result: {exc.message}")
                         for job in item.jobs.values())
             return
         if "cancelled" in parsed:  # an earlier, interrupted run of a batch with our id: cannot happen twice
@@ -228,14 +228,14 @@ class CeleryExecutor:
         for res in parsed["results"]:
             job = item.jobs[res["key"]]
             if res["fault"] or res["report"] is None:
-                yield fault_row(job, ex.version, res["fault"] or "the worker sent no report")
+                yield _not_graded(job, ex, res["fault"] or "the worker sent no report")
                 continue
             report = Report.from_dict(res["report"])
             folder = report_dir(self.out_dir, job)
             for stale in folder.glob(".*.tmp"):
                 stale.unlink(missing_ok=True)
             write_reports(report, folder)
-            yield summary_row(job, ex.version, report)
+            yield SummaryRow.of_report(job.student, job.slug, job.sha256, ex.version, report)
 
     def _revoke(self, app: Any, task_ids: list[str]) -> None:
         """Ctrl-C: what is still queued is never graded (workers drop revoked ids as they receive them)."""
@@ -252,6 +252,11 @@ class CeleryExecutor:
         except Exception as exc:
             if not _is_connection_error(exc):
                 raise  # with the broker gone too, nothing is left to revoke
+
+
+def _not_graded(job: Job, ex: Exercise, message: str) -> SummaryRow:
+    """A grader fault (the batch retries it): never a grade that blames the student."""
+    return SummaryRow.not_graded(job.student, job.slug, job.sha256, ex.version, message)
 
 
 def jobs_of(task: Task, jobs: tuple[Job, ...]) -> list[Job]:

@@ -27,9 +27,8 @@ from typing import Any
 from .. import __version__
 from ..errors import GraderError, IsolationError
 from ..grading import Grader
-from ..results import Report
-from ..runner import SubmissionRun
-from ..sandbox import LoadResult, Submission
+from ..results import Load, Report, SubmissionInfo, SubmissionRun
+from ..sandbox import Submission
 from ..scoring import build_report
 from ..spec import Exercise
 from .app import BROKER_KEY_PREFIX, DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, make_app, safe_url
@@ -117,8 +116,9 @@ def _load_installed(path: Path, task: Task) -> Exercise:
 
 
 def _unreadable_report(grader: Grader, exercise: Exercise, sub: Submission, reason: str) -> Report:
-    run = SubmissionRun(Submission(sub.path, (), hashlib.sha256(b"").hexdigest()),
-                        load=LoadResult(False, "unreadable", f"the submission could not be read: {reason}"))
+    # As a local batch writes it (grader.batch.executor): the same report for the same unreadable submission.
+    run = SubmissionRun(SubmissionInfo(sub.path, hashlib.sha256(b"").hexdigest()),
+                        load=Load(False, "unreadable", f"the submission could not be read: {reason}"))
     return build_report(exercise, run, grader.isolation(exercise), grader.zygote.versions)
 
 
