@@ -212,24 +212,34 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         server.kill()
 
 
-@pytest.fixture(scope="module")
-def workers(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Worker]]:
-    logs = tmp_path_factory.mktemp("workers")
-    pool: dict[str, Worker] = {}
+class Workers(dict[str, Worker]):
+    """Two workers on the module's Redis; ``ensure`` replaces any that a test killed."""
 
-    def ensure() -> dict[str, Worker]:
+    def __init__(self, url: str, logs: Path) -> None:
+        super().__init__()
+        self.url, self.logs = url, logs
+
+    def ensure(self) -> Workers:
         for name in ("w1@test", "w2@test"):
-            if name not in pool or not pool[name].alive():
-                pool[name] = Worker(redis_server.url, name, logs / f"{name}.log")
-        wait_listening(redis_server.url, set(pool))
-        return pool
+            if name not in self or not self[name].alive():
+                self[name] = Worker(self.url, name, self.logs / f"{name}.log")
+        wait_listening(self.url, set(self))
+        return self
 
-    ensure()
+
+@pytest.fixture(scope="module")
+def worker_pool(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
+    pool = Workers(redis_server.url, tmp_path_factory.mktemp("workers"))
     try:
         yield pool
     finally:
         for w in pool.values():
             w.stop()
+
+
+@pytest.fixture
+def workers(worker_pool: Workers) -> Workers:
+    return worker_pool.ensure()
 
 
 def run(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
