@@ -218,10 +218,15 @@ def _exit_below(report: Report, min_score: float | None) -> None:
 @click.option("--pytest-reports", is_flag=True,
               help="Keep pytest-json-report's raw report of every session under OUT/pytest-reports/ (to debug "
                    "checks).")
+@click.option("--broker", default=None, metavar="URL",
+              help="Grade on the `grader worker` processes listening on this Celery broker (redis://HOST:6379/0) "
+                   "instead of local worker processes.")
+@click.option("--queue", "queue_name", default="grader", show_default=True, help="The broker queue (with --broker).")
 @exercises_option
 @isolation_options
 def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int | None, roster: Path | None,
-          force: bool, pytest_reports: bool, exercises_dir: Path, require_isolation: str) -> None:
+          force: bool, pytest_reports: bool, broker: str | None, queue_name: str, exercises_dir: Path,
+          require_isolation: str) -> None:
     """Grade a class: every submission in SUBMISSIONS against each --exercise, in parallel and resumably.
 
     \b
@@ -234,8 +239,19 @@ def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int
     exercises = list({ex.slug: ex for ex in (load_exercise(s, exercises_dir) for s in slugs)}.values())
     class_roster = read_roster(roster) if roster is not None else None
     n = workers or os.cpu_count() or 1
+    progress = progress_for()
+    executor = None
+    if broker is not None:
+        if pytest_reports:
+            raise click.UsageError("--pytest-reports keeps each session's raw report where it runs: not with "
+                                   "--broker, whose sessions run on the workers' machines")
+        from .distributed import CeleryExecutor  # imports Celery: only for a distributed batch
+
+        executor = CeleryExecutor(broker, out_dir, queue=queue_name, say=progress.note,
+                                  require_full_isolation=require_isolation == "full")
+        executor.connect()  # an unreachable broker is one clear error before anything starts
     result = run_batch(submissions, exercises, out_dir, workers=n, roster=class_roster, force=force,
-                       progress=progress_for(), require_full_isolation=require_isolation == "full",
+                       progress=progress, executor=executor, require_full_isolation=require_isolation == "full",
                        pytest_reports=pytest_reports)
     for name in result.layout.ignored:
         click.echo(visible(f"note: ignored {submissions / name} (not a submission in this layout)"), err=True)
@@ -248,6 +264,48 @@ def batch(submissions: Path, slugs: tuple[str, ...], out_dir: Path, workers: int
                         tip="run the same command again to retry grader faults; a check fault is the exercise's "
                             "bug: fix the check, then run again")
 
+
+@cli.command()
+@click.option("--broker", required=True, metavar="URL", help="The Celery broker to take tasks from "
+              "(redis://HOST:6379/0; amqp:// works the same).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Pool processes, each with its own grading session and zygote.  [default: CPU count]")
+@click.option("--queues", default="grader", show_default=True, help="Comma-separated queues to take tasks from.")
+@click.option("--max-task-seconds", type=click.FloatRange(min=10), default=600, show_default=True,
+              help="The longest task this worker accepts (batches size their tasks to fit); the broker's "
+                   "visibility timeout is set just above it.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where fetched exercises are kept.  [default: a temporary folder, removed on exit]")
+@click.option("--name", default=None, help="The worker's node name.  [default: grader@HOSTNAME]")
+@click.option("--loglevel", default="WARNING", show_default=True, help="Celery's log level.")
+@isolation_options
+def worker(broker: str, concurrency: int | None, queues: str, max_task_seconds: float, cache_dir: Path | None,
+           name: str | None, loglevel: str, require_isolation: str) -> None:
+    """Grade tasks from `grader batch --broker URL` on this machine, with the same sandbox and limits.
+
+    A Celery worker (prefork pool): each pool process holds one grading session for its life. Runs until it
+    is stopped (SIGTERM or Ctrl-C finishes the tasks in progress first).
+    """
+    from .distributed import run_worker
+
+    run_worker(broker, concurrency=concurrency or os.cpu_count() or 1,
+               queues=[q.strip() for q in queues.split(",") if q.strip()],
+               require_full_isolation=require_isolation == "full", max_task_s=max_task_seconds,
+               cache_dir=cache_dir, name=name, loglevel=loglevel)
+
+
+@cli.command("queue")
+@click.option("--broker", required=True, metavar="URL", help="The Celery broker (redis://HOST:6379/0).")
+@click.option("--queue", "queue_name", default="grader", show_default=True)
+def queue_cmd(broker: str, queue_name: str) -> None:
+    """Show how many grading tasks wait on the broker, the age of the oldest, and what is being graded."""
+    from .distributed import queue_stats
+
+    stats = queue_stats(broker, queue_name)
+    age = "" if stats.oldest_age_s is None else f", the oldest queued {stats.oldest_age_s:.0f} s ago"
+    click.echo(f"queue {stats.queue}: {stats.waiting} tasks waiting{age}")
+    if stats.being_graded is not None:
+        click.echo(f"being graded (delivered, not yet acknowledged): {stats.being_graded}")
 
 
 def print_summary(report: Report) -> None:

@@ -46,6 +46,10 @@ class RichProgress:
                 ([f"{self.not_graded} not graded"] if self.not_graded else [])
         self.bar.update(self.task, advance=1, problems=", ".join(notes))
 
+    def note(self, text: str) -> None:
+        """A status the bar cannot show (no worker listening, say), printed above it."""
+        self.console.print(text, markup=False, highlight=False)
+
     def stop(self) -> None:
         self.bar.stop()
 
@@ -71,6 +75,9 @@ class LineProgress:
         if now - self.last >= self.interval:
             self.last = now
             self._say(self._line(now))
+
+    def note(self, text: str) -> None:
+        self._say(f"graded {self.done}/{self.total}: {text}")
 
     def stop(self) -> None:
         if self.total:
