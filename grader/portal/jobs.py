@@ -1,0 +1,368 @@
+"""Grading jobs: the database row is the job, the queue carries only its id.
+
+The lifecycle (DESIGN.md, "Jobs"): a submission is committed as ``queued`` before its id is queued; a worker
+*claims* it with one conditional update (``queued`` -> ``running``, with a fresh claim token and a lease), grades
+it, and *records* it with another (``running`` and still its claim -> ``done``) in the same transaction as the
+result row, whose (submission, round) key is unique. So delivery may be repeated (a duplicate id in the queue,
+a sweeper re-queueing a job whose worker was slow) but a result is recorded exactly once.
+
+A grader fault (the grader raised, or its report is not a real grade) puts the job back in the queue without a
+result, refunds the student's token once, and after ``max_tries`` parks it as ``fault`` until the sweeper tries
+it again later. The :class:`Sweeper` also re-queues jobs whose lease ran out (their worker died) and queued jobs
+that no queue holds any more (the server was killed with them in its memory).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import queue
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..errors import GraderError
+from ..grading import Grader
+from ..results import Report, ReportStatus, Status
+from ..spec import Exercise, load_exercise
+from .db import Database
+from .models import RateBucket, Result, Submission, utcnow
+from .policy import Bucket, refund
+from .uploads import to_submission, unpack
+
+MAX_TRIES = 3
+_REAL_GRADES = (ReportStatus.GRADED.value, ReportStatus.ERROR.value)
+
+
+class Dispatcher(Protocol):
+    """Where job ids go to be graded: the local pool, or (later) a broker."""
+
+    def enqueue(self, submission_id: int) -> None: ...
+
+
+def grader_fault(report: Report) -> str | None:
+    """Why ``report`` is not a grade the student can be given, or None when it is one.
+
+    A status other than graded/error (such as the ``incomplete`` of a report with grader or check faults) is
+    not a grade; neither is a check the grader itself failed to run (its message says so, see render._common).
+    """
+    if report.status.value not in _REAL_GRADES:
+        return report.message or f"the report is {report.status.value}"
+    for check in report.checks:
+        if check.status is Status.ERROR and check.message.lower().startswith("the grader failed"):
+            return f"check {check.id}: {check.message[:300]}"
+    return None
+
+
+def lease_for(ex: Exercise) -> dt.timedelta:
+    """The longest a grading of ``ex`` may take, with room: past it, the worker is taken for dead."""
+    limits = ex.limits
+    return dt.timedelta(seconds=limits.load_timeout_s + len(ex.checks) * limits.check_timeout_s + 60)
+
+
+# ----------------------------------------------------------------------------- the job's transitions
+
+
+def claim(db: Database, submission_id: int, lease: dt.timedelta) -> str | None:
+    """Take a queued job for grading; the claim token, or None if it is not queued (done, or taken)."""
+    token = uuid.uuid4().hex
+    now = utcnow()
+    with db.session(write=True) as s:
+        taken = s.execute(update(Submission)
+                          .where(Submission.id == submission_id, Submission.state == "queued")
+                          .values(state="running", phase="loading", claim=token, lease_until=now + lease,
+                                  started_at=now, tries=Submission.tries + 1)
+                          .returning(Submission.id)).first()
+    return token if taken is not None else None
+
+
+def set_phase(db: Database, submission_id: int, token: str, phase: str) -> None:
+    with db.session(write=True) as s:
+        s.execute(update(Submission).where(Submission.id == submission_id, Submission.claim == token)
+                  .values(phase=phase))
+
+
+def record(db: Database, submission_id: int, token: str, version: str, report: Report) -> bool:
+    """Record the result of a claimed job; False (and nothing written) when the claim is no longer ours."""
+    now = utcnow()
+    with db.session(write=True) as s:
+        row = s.get(Submission, submission_id)
+        if row is None:
+            return False
+        done = s.execute(update(Submission)
+                         .where(Submission.id == submission_id, Submission.claim == token,
+                                Submission.state == "running")
+                         .values(state="done", phase="done", finished_at=now, claim=None, lease_until=None,
+                                 fault_message="").returning(Submission.id)).first()
+        if done is None:
+            return False
+        s.add(Result(submission_id=submission_id, round=row.round, exercise_version=version,
+                     status=report.status.value, score=report.score, max_score=report.max_score,
+                     report_json=json.dumps(report.to_dict()), duration_s=report.duration_s, created_at=now))
+    return True
+
+
+def fault(db: Database, submission_id: int, token: str, message: str) -> bool:
+    """Put a claimed job back after a grader fault; True when it is queued again (False: parked, or not ours)."""
+    now = utcnow()
+    with db.session(write=True) as s:
+        row = s.get(Submission, submission_id)
+        if row is None or row.claim != token or row.state != "running":
+            return False
+        again = row.tries < MAX_TRIES
+        row.state, row.phase = ("queued", "queued") if again else ("fault", "queued")
+        row.claim, row.lease_until, row.fault_message = None, None, message[:2000]
+        row.enqueued_at = now
+        if not row.refunded:  # a grader fault never costs the student a submission
+            row.refunded = True
+            pub = row.publication
+            b = s.scalars(select(RateBucket).where(RateBucket.user_id == row.user_id,
+                                                   RateBucket.publication_id == row.publication_id)).first()
+            if b is not None:
+                after = refund(Bucket(b.tokens, b.updated_at), now, pub.bucket_size, pub.refill_minutes)
+                b.tokens, b.updated_at = after.tokens, after.updated_at
+    return again
+
+
+def mark_enqueued(db: Database, ids: list[int]) -> None:
+    if ids:
+        with db.session(write=True) as s:
+            s.execute(update(Submission).where(Submission.id.in_(ids)).values(enqueued_at=utcnow()))
+
+
+# ----------------------------------------------------------------------------- grading one job (in a worker)
+
+
+def grade_job(db: Database, grader: Grader, exercises_dir: Path, submission_id: int,
+              requeue: Callable[[int], None]) -> str:
+    """Claim, grade and record one job; what happened ("skipped", "recorded", "fault", "lost")."""
+    with db.session() as s:
+        row = s.get(Submission, submission_id)
+        if row is None or row.state != "queued":
+            return "skipped"
+        slug, blob = row.publication.slug, row.files
+    try:
+        ex = load_exercise(slug, exercises_dir)
+    except GraderError:
+        ex = None
+    token = claim(db, submission_id, lease_for(ex) if ex is not None else dt.timedelta(minutes=5))
+    if token is None:
+        return "skipped"
+    if ex is None:
+        why = f"the exercise {slug} cannot be loaded from {exercises_dir}"
+    else:
+        try:
+            set_phase(db, submission_id, token, "checking")
+            sub = to_submission(unpack(blob), f"submission-{submission_id}")
+            report = grader.grade_many(ex, {"s": sub})["s"]
+        except Exception as exc:  # any failure here is the grader's, never the student's
+            grader.close()  # the zygote may be gone; the next job starts a fresh one
+            why = f"{type(exc).__name__}: {exc}"
+        else:
+            problem = grader_fault(report)
+            if problem is None:
+                return "recorded" if record(db, submission_id, token, ex.version, report) else "lost"
+            why = problem
+    if fault(db, submission_id, token, f"the grader failed (not your fault): {why}"):
+        requeue(submission_id)
+    return "fault"
+
+
+# ----------------------------------------------------------------------------- the local pool
+
+
+@dataclass(frozen=True)
+class _WorkerOptions:
+    db_url: str
+    exercises_dir: Path
+    parent_pid: int
+    disabled_layers: frozenset[str] | None
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    # The same contract as the batch's workers: when the server dies, even by kill -9, its workers get SIGTERM
+    # and take their zygotes (and with them every sandbox) down; the sweeper re-queues their jobs on restart.
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _worker_main(tasks: Any, options: _WorkerOptions) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    grader = Grader(disabled_layers=set(options.disabled_layers) if options.disabled_layers else None)
+
+    def stop(*_: object) -> None:
+        grader.abort()
+        os._exit(143)
+
+    signal.signal(signal.SIGTERM, stop)
+    _die_with_parent(options.parent_pid)
+    db = Database(options.db_url)
+    try:
+        while True:
+            try:
+                sid = tasks.get(timeout=2.0)
+            except queue.Empty:
+                if os.getppid() != options.parent_pid:
+                    break
+                continue
+            if sid is None:
+                break
+            grade_job(db, grader, options.exercises_dir, sid, tasks.put)
+    finally:
+        grader.close()
+        db.dispose()
+
+
+class LocalPool:
+    """N worker processes on this machine, each with one Grader (one zygote) for its life, fed ids."""
+
+    def __init__(self, db: Database, exercises_dir: Path, workers: int,
+                 disabled_layers: set[str] | None = None) -> None:
+        self.db = db
+        self.ctx = mp.get_context("spawn")  # the server runs threads; a worker needs none of their state
+        self.tasks: Any = self.ctx.Queue()
+        self.options = _WorkerOptions(db.url, exercises_dir.resolve(), os.getpid(),
+                                      frozenset(disabled_layers) if disabled_layers else None)
+        self.workers = workers
+        self.procs: list[Any] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for _ in range(self.workers):
+            self.procs.append(self._spawn())
+
+    def _spawn(self) -> Any:
+        proc = self.ctx.Process(target=_worker_main, args=(self.tasks, self.options), daemon=True,
+                                name="frg-portal-worker")
+        proc.start()
+        return proc
+
+    def enqueue(self, submission_id: int) -> None:
+        self.tasks.put(submission_id)
+
+    def replace_dead(self) -> int:
+        """Start a new worker for each one that died (its job's lease runs out and the sweeper re-queues it)."""
+        replaced = 0
+        with self._lock:
+            for i, p in enumerate(self.procs):
+                if not p.is_alive():
+                    self.procs[i] = self._spawn()
+                    replaced += 1
+        return replaced
+
+    def stop(self) -> None:
+        for _ in self.procs:
+            self.tasks.put(None)
+        for p in self.procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
+                p.join()
+
+
+class Sweeper:
+    """Re-queues what is stuck: expired leases, queued jobs no queue holds, parked faults after a while."""
+
+    def __init__(self, db: Database, dispatcher: Dispatcher, *, interval_s: float = 5.0,
+                 requeue_after_s: float = 300.0, fault_retry_s: float = 600.0,
+                 on_sweep: Callable[[], object] | None = None) -> None:
+        self.db, self.dispatcher = db, dispatcher
+        self.interval_s, self.requeue_after_s, self.fault_retry_s = interval_s, requeue_after_s, fault_retry_s
+        self.on_sweep = on_sweep
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def recover(self) -> list[int]:
+        """At start-up with the local pool: every running job's worker died with the last server, so it is
+        queued again; then every queued job goes to the queue, oldest first."""
+        with self.db.session(write=True) as s:
+            s.execute(update(Submission).where(Submission.state == "running")
+                      .values(state="queued", phase="queued", claim=None, lease_until=None))
+            ids = list(s.scalars(select(Submission.id).where(Submission.state == "queued").order_by(Submission.id)))
+        self._send(ids)
+        return ids
+
+    def sweep(self) -> list[int]:
+        now = utcnow()
+        with self.db.session(write=True) as s:
+            expired = list(s.scalars(select(Submission.id).where(Submission.state == "running",
+                                                                 Submission.lease_until < now)))
+            if expired:
+                s.execute(update(Submission).where(Submission.id.in_(expired), Submission.state == "running",
+                                                   Submission.lease_until < now)
+                          .values(state="queued", phase="queued", claim=None, lease_until=None))
+            stale = now - dt.timedelta(seconds=self.requeue_after_s)
+            lost = list(s.scalars(select(Submission.id).where(
+                Submission.state == "queued",
+                (Submission.enqueued_at.is_(None)) | (Submission.enqueued_at < stale))))
+            retry_before = now - dt.timedelta(seconds=self.fault_retry_s)
+            parked = list(s.scalars(select(Submission.id).where(Submission.state == "fault",
+                                                                Submission.enqueued_at < retry_before)))
+            if parked:
+                s.execute(update(Submission).where(Submission.id.in_(parked), Submission.state == "fault")
+                          .values(state="queued", tries=0))
+        ids = sorted(set(expired) | set(lost) | set(parked))
+        self._send(ids)
+        return ids
+
+    def _send(self, ids: list[int]) -> None:
+        mark_enqueued(self.db, ids)
+        for sid in ids:
+            self.dispatcher.enqueue(sid)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="frg-sweeper", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            with contextlib.suppress(Exception):  # a busy database this round is retried the next
+                if self.on_sweep is not None:
+                    self.on_sweep()
+                self.sweep()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.interval_s + 5)
+
+
+# ----------------------------------------------------------------------------- what the status page shows
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    state: str
+    phase: str
+    position: int | None  # 1 = next to be graded; None once it is being graded or done
+    wait_s: float | None
+    fault_message: str
+
+
+def queue_status(s: Session, row: Submission, workers: int) -> QueueStatus:
+    if row.state != "queued":
+        return QueueStatus(row.state, row.phase, None, None, row.fault_message)
+    ahead = s.scalar(select(func.count()).select_from(Submission).where(
+        Submission.state == "queued", Submission.id < row.id)) or 0
+    recent = list(s.execute(select(Submission.started_at, Submission.finished_at)
+                            .where(Submission.state == "done", Submission.started_at.is_not(None))
+                            .order_by(Submission.finished_at.desc()).limit(50)))
+    durations = [(f - st).total_seconds() for st, f in recent if f is not None and st is not None]
+    per_job = sum(durations) / len(durations) if durations else 2.0
+    wait = (ahead // max(1, workers) + 1) * per_job
+    return QueueStatus(row.state, row.phase, ahead + 1, wait, row.fault_message)
