@@ -49,6 +49,8 @@ def state() -> PortalState:
 
 def create_app(config: PortalConfig) -> Flask:
     app = Flask(__name__)
+    # Flask autoescapes only templates named *.html; ours are *.html.j2, and every page shows student text.
+    app.jinja_env.autoescape = True
     app.config.update(
         SECRET_KEY=config.secret_key,
         SESSION_COOKIE_SECURE=config.secure_cookies,

@@ -37,11 +37,11 @@ def from_upload(filename: str, data: bytes, entry: str) -> dict[str, bytes]:
     name = filename.lower()
     if name.endswith(".zip"):
         return _from_zip(data, entry)
-    if name.endswith(".py"):
+    if name.endswith((".py", Path(entry).suffix or ".py")):  # graded as the entry (answers.yaml for a quiz)
         if not data.strip():
             raise UploadError(f"{filename} is empty")
         return {entry: data}
-    raise UploadError(f"{filename}: hand in a .py file or a .zip of your folder")
+    raise UploadError(f"{filename}: hand in a {Path(entry).suffix or '.py'} file or a .zip of your folder")
 
 
 def _member_path(name: str) -> str | None:
