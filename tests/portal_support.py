@@ -35,7 +35,7 @@ class Browser:
         self.client: FlaskClient = app.test_client()
 
     def get(self, path: str, **kw: Any) -> TestResponse:
-        return self.client.get(path, base_url=BASE, **kw)
+        return self.client.get(path, base_url=BASE, buffered=True, **kw)
 
     def token(self, page: str) -> str:
         html = self.get(page).get_data(as_text=True)
