@@ -14,12 +14,15 @@ from flask import Flask
 from portal_support import EXERCISES, Browser, make_app, submission_id
 from sqlalchemy import func, select
 
+from grader.errors import GraderError
 from grader.grading import Grader
 from grader.handout import handout_files
 from grader.portal import jobs
+from grader.portal.course import full_report
 from grader.portal.db import Database, alembic_config
 from grader.portal.models import Base, Publication, RateBucket, Result, Submission, utcnow
 from grader.sandbox import SandboxError
+from grader.spec import load_exercise
 
 SLUG = "login-greeting"
 STARTER = (EXERCISES / SLUG / "starter" / "app.py").read_text()
@@ -83,7 +86,7 @@ def test_exercise_page_statement_and_starter_download(alice: Browser) -> None:
     assert resp.mimetype == "application/zip"
     with zipfile.ZipFile(io.BytesIO(resp.data)) as z:
         got = {n: z.read(n) for n in z.namelist()}
-    ex = __import__("grader.spec", fromlist=["load_exercise"]).load_exercise(SLUG, EXERCISES)
+    ex = load_exercise(SLUG, EXERCISES)
     assert got == handout_files(ex)
 
 
@@ -215,11 +218,10 @@ def test_a_result_is_recorded_once_however_often_the_job_is_delivered(app: Flask
     assert pool.tasks.get(timeout=5) == sid
     assert jobs.grade_job(db, grader_session, EXERCISES, sid, lambda _: None) == "recorded"
     # The first worker was only slow: its late result is not recorded, nor is a duplicate delivery graded.
-    report = __import__("grader.portal.course", fromlist=["full_report"]).full_report
     with db.session() as s:
         row = s.get(Submission, sid)
         assert row is not None
-        late = report(row)
+        late = full_report(row)
     assert late is not None and jobs.record(db, sid, token, "v", late) is False
     assert jobs.grade_job(db, grader_session, EXERCISES, sid, lambda _: None) == "skipped"
     with db.session() as s:
@@ -256,3 +258,22 @@ def test_instructor_sees_every_submission_and_exports_grades(app: Flask, alice: 
     assert lines[0].startswith("student,auth-failed,") and lines[0].endswith(",total,note")
     alice_row = next(line for line in lines if line.startswith("alice,"))
     assert ",10," in alice_row and "no submission: auth-failed" in alice_row
+
+
+def test_roster_import_makes_one_time_signup_links(app: Flask) -> None:
+    from grader.portal.accounts import import_roster
+
+    with db_of(app).session(write=True) as s:
+        links = dict(import_roster(s, "\ufeffstudent,name\nCarol Smith,Carol\nalice,Alice again\ncarol smith,dup\n"))
+    assert list(links) == ["carol-smith"]  # alice has an account; the duplicate row is one student
+    b = Browser(app)
+    page = f"/signup/{links['carol-smith']}"
+    assert "Sign up as carol-smith" in b.get(page).get_data(as_text=True)
+    short = b.post(page, {"password": "short", "confirm": "short"})
+    assert short.status_code == 200 and "at least 10" in short.get_data(as_text=True)
+    done = b.post(page, {"password": "a long passphrase", "confirm": "a long passphrase"})
+    assert done.headers["Location"] == "/" and "Carol" in b.get("/").get_data(as_text=True)
+    assert Browser(app).get(page).status_code == 404  # used: the link works once
+    assert Browser(app).login("carol-smith", "a long passphrase").status_code == 302
+    with db_of(app).session(write=True) as s, pytest.raises(GraderError, match="no `student`"):
+        import_roster(s, "email\nx@example.org\n")
