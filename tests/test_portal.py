@@ -59,7 +59,7 @@ def test_migrations_create_exactly_the_models_schema(app: Flask) -> None:
 
     with db_of(app).engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == "0002"
     assert alembic_config(db_of(app).engine).get_main_option("script_location", "").endswith("migrations")
 
 
@@ -95,10 +95,17 @@ def test_hand_in_queue_then_feedback_and_history(app: Flask, alice: Browser, gra
     page = alice.get(f"/submissions/{sid}").get_data(as_text=True)
     assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in page  # works with JavaScript off
     assert "status.js" in page and "Position in the queue: <strong id=\"position-n\">1</strong>" in page
-    assert alice.get(f"/submissions/{sid}/status.json").json == {
-        "state": "queued", "phase": "queued", "position": 1, "wait_s": 2.0, "fault_message": ""}
+    status = alice.get(f"/submissions/{sid}/status.json").json
+    assert status is not None and status.pop("times")["started"] is None
+    assert status == {"state": "queued", "phase": "queued", "position": 1, "wait_s": 2.0, "fault_message": ""}
     assert grade_all(app, grader_session) == ["recorded"]
+    times = alice.get(f"/submissions/{sid}/status.json").json["times"]  # type: ignore[index]
+    # Every phase has its own timestamp, in order (the "checking" phase starts when the app has loaded).
+    stamps = [dt.datetime.fromisoformat(times[k].rstrip("Z")) for k in ("queued", "started", "loaded", "checked",
+                                                                         "recorded")]
+    assert stamps == sorted(stamps) and stamps[2] > stamps[1]
     page = alice.get(f"/submissions/{sid}").get_data(as_text=True)
+    assert '<dd id="t-loaded"><time datetime="' in page
     assert "Score: 2 / 10" in page and "refresh" not in page
     assert "expected the body &#39;Hello alice from web&#39;, got &#39;TODO: greet the user&#39;" in page
     report = alice.get(f"/submissions/{sid}/report").get_data(as_text=True)
@@ -257,7 +264,12 @@ def test_instructor_sees_every_submission_and_exports_grades(app: Flask, alice: 
     lines = csv_text.splitlines()
     assert lines[0].startswith("student,auth-failed,") and lines[0].endswith(",total,note")
     alice_row = next(line for line in lines if line.startswith("alice,"))
-    assert ",10," in alice_row and "no submission: auth-failed" in alice_row
+    # The batch's notes: what is missing for one who handed in something, "no submission" for one who did not.
+    assert ",10," in alice_row and alice_row.endswith(",10,missing or not graded: auth-failed avatar-upload "
+                                                      "contact-form create-item not-found-json notes-methods "
+                                                      "quiz-request-response return-types search-query "
+                                                      "theme-cookie whoami-headers")
+    assert next(line for line in lines if line.startswith("bob,")).endswith(",no submission")
 
 
 def test_roster_import_makes_one_time_signup_links(app: Flask) -> None:

@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from portal_support import BASE, EXERCISES, Browser, make_app, submission_id
+from sqlalchemy import select
 
 from grader.grading import Grader
 from grader.portal import jobs
-from grader.portal.models import Submission
+from grader.portal.course import regrade
+from grader.portal.models import Publication, Submission, User, utcnow
 from grader.spec import load_exercise
 
 SLUG = "login-greeting"
@@ -34,6 +36,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, grader_session: Grader) -> t
     db = app.extensions["grader_portal"].db
     for sid in ids.values():
         assert jobs.grade_job(db, grader_session, EXERCISES, sid, lambda _: None) == "recorded"
+    with db.session(write=True) as s:  # a regrade of an exercise nobody handed in: a page to reach
+        pub = s.scalars(select(Publication).where(Publication.slug == "auth-failed")).one()
+        teacher = s.scalars(select(User).where(User.username == "teacher")).one()
+        ids["regrade"] = regrade(s, pub, "all", teacher, utcnow()).id
     return app, ids
 
 
@@ -154,7 +160,36 @@ def routes(ids: dict[str, int]) -> list[tuple[str, str, dict[str | None, int]]]:
         ("GET", f"/instructor/exercises/{SLUG}", staff),
         ("GET", "/instructor/grades.csv", staff),
         ("GET", "/static/portal.css", {None: OK, "alice": OK, "bob": OK, "teacher": OK}),
+        ("GET", f"/instructor/publish/{SLUG}", staff),
+        ("GET", "/instructor/publish/no-such-exercise", {**staff, "teacher": HIDDEN}),
+        ("GET", f"/instructor/exercises/{SLUG}/dashboard", staff),
+        ("GET", f"/instructor/exercises/{SLUG}/dashboard?part=live", staff),
+        ("GET", f"/instructor/regrades/{ids['regrade']}", staff),
+        ("GET", f"/instructor/regrades/{ids['regrade']}?part=live", staff),
+        ("GET", "/instructor/regrades/99999", {**staff, "teacher": HIDDEN}),
+        ("GET", "/instructor/roster", staff),
     ]
+
+
+# The instructor's POSTs, each sent with a valid CSRF token: students are refused before anything happens.
+# None of them touches alice's or bob's submissions (the regrade is of an exercise nobody handed in).
+STAFF_POSTS: list[tuple[str, dict[str, str]]] = [
+    (f"/instructor/publish/{SLUG}", {}),  # filled in by _publish_form: the settings the demo has
+    (f"/instructor/exercises/{SLUG}/extensions", {"username": "bob", "due_at": "2099-01-01T00:00"}),
+    ("/instructor/exercises/auth-failed/regrade", {"scope": "all"}),
+    ("/instructor/roster", {"text": "student\nzed\n"}),
+    ("/instructor/roster/links.csv", {"token": "not-a-token"}),
+]
+POST_EXPECTED = {None: LOGIN, "alice": FORBIDDEN, "bob": FORBIDDEN, "teacher": None}  # teacher: 200 or 302
+
+
+def _publish_form(app: Flask) -> dict[str, str]:
+    with app.extensions["grader_portal"].db.session() as s:
+        pub = next(p for p in s.scalars(select(Publication)) if p.slug == SLUG)
+        return {"opens_at": f"{pub.opens_at:%Y-%m-%dT%H:%M}", "due_at": f"{pub.due_at:%Y-%m-%dT%H:%M}",
+                "grace_minutes": str(pub.grace_minutes), "penalty_percent": f"{pub.penalty_per_day * 100:g}",
+                "last_accepted_at": "", "counting": pub.counting, "bucket_size": str(pub.bucket_size),
+                "refill_minutes": f"{pub.refill_minutes:g}"}
 
 
 @pytest.mark.parametrize("user", [None, "alice", "bob", "teacher"])
@@ -166,20 +201,48 @@ def test_authorization_matrix(world: tuple[Flask, dict[str, int]], user: str | N
         assert got == expected[user], f"{method} {path} as {user}: {got}, expected {expected[user]}"
 
 
+@pytest.mark.parametrize("user", [None, "alice", "bob", "teacher"])
+def test_authorization_matrix_of_the_instructors_forms(world: tuple[Flask, dict[str, int]], user: str | None) -> None:
+    app, _ = world
+    b = as_user(app, user)
+    token = b.token("/login" if user is None else "/")
+    for path, data in STAFF_POSTS:
+        form = {**(data or _publish_form(app)), "csrf_token": token}
+        resp = b.client.post(path, data=form, base_url=BASE, headers={"Referer": BASE + "/"})
+        if user == "teacher":
+            assert resp.status_code in (OK, LOGIN), f"POST {path}: {resp.status_code}"
+            if resp.status_code == LOGIN:
+                assert not resp.headers["Location"].startswith("/login"), f"POST {path} sent the instructor to log in"
+        else:
+            assert resp.status_code == POST_EXPECTED[user], f"POST {path} as {user}: {resp.status_code}"
+            if user is None:
+                assert resp.headers["Location"].startswith("/login"), path
+    if user == "teacher":  # and the forms did what they say, without touching anyone's submission
+        assert "bob: due" in b.get(f"/instructor/exercises/{SLUG}").get_data(as_text=True)
+        assert "10 / 10" in as_user(app, "bob").get("/").get_data(as_text=True)
+    else:
+        assert "bob: due" not in as_user(app, "teacher").get(f"/instructor/exercises/{SLUG}").get_data(as_text=True)
+
+
 def test_the_matrix_covers_every_route(world: tuple[Flask, dict[str, int]]) -> None:
     app, ids = world
     covered = {urlsplit(p).path for _, p, _ in routes(ids)}
+    posted = {urlsplit(p).path for p, _ in STAFF_POSTS}
     adapter = app.url_map.bind("localhost")
     for rule in app.url_map.iter_rules():
-        if "POST" in (rule.methods or set()) and "GET" not in (rule.methods or set()):
-            continue  # the POST-only routes are covered by the CSRF and flow tests
-        matched = [p for p in covered if _matches(adapter, p, rule.endpoint)]
-        assert matched, f"route {rule.rule} ({rule.endpoint}) is not in the authorization matrix"
+        if rule.endpoint in ("auth.logout", "student.hand_in"):
+            continue  # a student's own POSTs: the CSRF test and the flow tests cover them
+        if "GET" in (rule.methods or set()):
+            assert [p for p in covered if _matches(adapter, p, rule.endpoint)], \
+                f"route {rule.rule} ({rule.endpoint}) is not in the authorization matrix"
+        if "POST" in (rule.methods or set()) and rule.endpoint.startswith("instructor."):
+            assert [p for p in posted if _matches(adapter, p, rule.endpoint, "POST")], \
+                f"POST {rule.rule} ({rule.endpoint}) is not in the authorization matrix"
 
 
-def _matches(adapter: object, path: str, endpoint: str) -> bool:
+def _matches(adapter: object, path: str, endpoint: str, method: str = "GET") -> bool:
     try:
-        return adapter.match(path)[0] == endpoint  # type: ignore[attr-defined, no-any-return]
+        return adapter.match(path, method=method)[0] == endpoint  # type: ignore[attr-defined, no-any-return]
     except Exception:
         return False
 

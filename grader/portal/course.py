@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..errors import GraderError
 from ..results import Report
 from ..spec import Exercise
-from .models import Extension, Publication, RateBucket, Submission, User
+from .models import Extension, Publication, RateBucket, Regrade, RegradeItem, Submission, User
 from .policy import Attempt, Bucket, Window, counting_attempt, lateness, refusal, take, window
 from .uploads import fingerprint, pack
 from .visibility import student_report
@@ -118,3 +118,91 @@ def counting(pub: Publication, views: list[AttemptView]) -> AttemptView | None:
     graded = [Attempt(v.row.id, v.row.created_at, v.score, v.max_score or 0.0) for v in views if v.score is not None]
     chosen = counting_attempt(graded, pub.counting)
     return next((v for v in views if chosen is not None and v.row.id == chosen.submission_id), None)
+
+
+def set_extension(s: Session, pub: Publication, username: str, due_at: dt.datetime | None) -> User:
+    """Give ``username`` their own due date for ``pub`` (None removes it). It moves the last accepted date by
+    as much (see :func:`.policy.window`)."""
+    user = s.scalars(select(User).where(User.username == username.strip())).first()
+    if user is None or user.role != "student":
+        raise GraderError(f"there is no student `{username.strip()}`",
+                          tip="use the username shown in the class table")
+    ext = s.scalars(select(Extension).where(Extension.publication_id == pub.id,
+                                            Extension.user_id == user.id)).first()
+    if due_at is None:
+        if ext is not None:
+            s.delete(ext)
+    elif due_at <= pub.due_at:
+        raise GraderError(f"an extension must be after the due date ({pub.due_at:%Y-%m-%d %H:%M} UTC)")
+    elif ext is None:
+        s.add(Extension(publication_id=pub.id, user_id=user.id, due_at=due_at))
+    else:
+        ext.due_at = due_at
+    s.flush()
+    return user
+
+
+def extensions(s: Session, pub: Publication) -> list[tuple[User, dt.datetime]]:
+    rows = s.execute(select(User, Extension.due_at).join(Extension, Extension.user_id == User.id)
+                     .where(Extension.publication_id == pub.id).order_by(User.username))
+    return [(u, d) for u, d in rows]
+
+
+def regrade(s: Session, pub: Publication, scope: str, by: User, now: dt.datetime) -> Regrade:
+    """Queue graded submissions of ``pub`` again in a new round: ``all`` of them, or each student's ``latest``.
+
+    Each keeps its score before (the counted score of the round being replaced) for the before/after table;
+    the new round's result, recorded exactly once like any other, is the after. Submissions still queued or
+    being graded are left alone: they will be graded with the exercise as it is now anyway.
+    """
+    if scope not in ("all", "latest"):
+        raise GraderError(f"unknown regrade scope `{scope}`", tip="all or latest")
+    rows = list(s.scalars(select(Submission).where(Submission.publication_id == pub.id,
+                                                   Submission.state.in_(("done", "fault")))
+                          .order_by(Submission.id)))
+    if scope == "latest":
+        latest: dict[int, Submission] = {}
+        for row in rows:
+            latest[row.user_id] = row
+        rows = sorted(latest.values(), key=lambda r: r.id)
+    job = Regrade(publication_id=pub.id, scope=scope, created_at=now, created_by=by.id)
+    s.add(job)
+    s.flush()
+    for row in rows:
+        res = row.result
+        before = res.score * (1.0 - row.penalty) if res is not None else None
+        row.round += 1
+        row.state, row.phase, row.tries, row.fault_message = "queued", "queued", 0, ""
+        row.claim = row.lease_until = row.started_at = row.loaded_at = row.checked_at = row.finished_at = None
+        row.queued_at = row.enqueued_at = now
+        s.add(RegradeItem(regrade_id=job.id, submission_id=row.id, round=row.round, before_score=before,
+                          before_max=res.max_score if res is not None else None))
+    s.flush()
+    return job
+
+
+@dataclass(frozen=True)
+class RegradeLine:
+    student: str
+    submission_id: int
+    before: float | None
+    after: float | None  # None while the new round is not graded yet
+    max_score: float | None
+    done: bool
+
+    @property
+    def changed(self) -> bool:
+        return self.done and (None if self.before is None else round(self.before, 6)) != (
+            None if self.after is None else round(self.after, 6))
+
+
+def regrade_lines(s: Session, job: Regrade) -> list[RegradeLine]:
+    """The before/after table of a regrade, changed scores first, then by student."""
+    out = []
+    for item in job.items:
+        row = item.submission
+        res = next((r for r in row.results if r.round == item.round), None)
+        after = res.score * (1.0 - row.penalty) if res is not None else None
+        out.append(RegradeLine(row.user.username, row.id, item.before_score, after,
+                               res.max_score if res is not None else item.before_max, res is not None))
+    return sorted(out, key=lambda line: (not line.changed, line.student, line.submission_id))

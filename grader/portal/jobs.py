@@ -83,19 +83,22 @@ def claim(db: Database, submission_id: int, lease: dt.timedelta) -> str | None:
         taken = s.execute(update(Submission)
                           .where(Submission.id == submission_id, Submission.state == "queued")
                           .values(state="running", phase="loading", claim=token, lease_until=now + lease,
-                                  started_at=now, tries=Submission.tries + 1)
+                                  started_at=now, loaded_at=None, checked_at=None, tries=Submission.tries + 1)
                           .returning(Submission.id)).first()
     return token if taken is not None else None
 
 
-def set_phase(db: Database, submission_id: int, token: str, phase: str) -> None:
+def loaded(db: Database, submission_id: int, token: str) -> None:
+    """The app loaded and its checks start: the "checking" phase, with its timestamp."""
     with db.session(write=True) as s:
         s.execute(update(Submission).where(Submission.id == submission_id, Submission.claim == token)
-                  .values(phase=phase))
+                  .values(phase="checking", loaded_at=utcnow()))
 
 
-def record(db: Database, submission_id: int, token: str, version: str, report: Report) -> bool:
-    """Record the result of a claimed job; False (and nothing written) when the claim is no longer ours."""
+def record(db: Database, submission_id: int, token: str, version: str, report: Report,
+           checked_at: dt.datetime | None = None) -> bool:
+    """Record the result of a claimed job; False (and nothing written) when the claim is no longer ours.
+    ``checked_at`` is when its last check ended (it is recorded with the result, to spare a write)."""
     now = utcnow()
     with db.session(write=True) as s:
         row = s.get(Submission, submission_id)
@@ -104,8 +107,8 @@ def record(db: Database, submission_id: int, token: str, version: str, report: R
         done = s.execute(update(Submission)
                          .where(Submission.id == submission_id, Submission.claim == token,
                                 Submission.state == "running")
-                         .values(state="done", phase="done", finished_at=now, claim=None, lease_until=None,
-                                 fault_message="").returning(Submission.id)).first()
+                         .values(state="done", phase="done", checked_at=checked_at or now, finished_at=now,
+                                 claim=None, lease_until=None, fault_message="").returning(Submission.id)).first()
         if done is None:
             return False
         s.add(Result(submission_id=submission_id, round=row.round, exercise_version=version,
@@ -163,17 +166,19 @@ def grade_job(db: Database, grader: Grader, exercises_dir: Path, submission_id: 
     if ex is None:
         why = f"the exercise {slug} cannot be loaded from {exercises_dir}"
     else:
+        checked: list[dt.datetime] = []
         try:
-            set_phase(db, submission_id, token, "checking")
             sub = to_submission(unpack(blob), f"submission-{submission_id}")
-            report = grader.grade_many(ex, {"s": sub})["s"]
+            report = grader.grade_many(ex, {"s": sub}, on_loaded=lambda _: loaded(db, submission_id, token),
+                                       on_report=lambda _k, _r: checked.append(utcnow()))["s"]
         except Exception as exc:  # any failure here is the grader's, never the student's
             grader.close()  # the zygote may be gone; the next job starts a fresh one
             why = f"{type(exc).__name__}: {exc}"
         else:
             problem = grader_fault(report)
             if problem is None:
-                return "recorded" if record(db, submission_id, token, ex.version, report) else "lost"
+                ok = record(db, submission_id, token, ex.version, report, checked[0] if checked else None)
+                return "recorded" if ok else "lost"
             why = problem
     if fault(db, submission_id, token, f"the grader failed (not your fault): {why}"):
         requeue(submission_id)
@@ -352,11 +357,18 @@ class QueueStatus:
     position: int | None  # 1 = next to be graded; None once it is being graded or done
     wait_s: float | None
     fault_message: str
+    times: dict[str, str | None]  # each phase's timestamp (ISO 8601, UTC) once it is reached
+
+
+def phase_times(row: Submission) -> dict[str, str | None]:
+    stamps = {"queued": row.queued_at, "started": row.started_at, "loaded": row.loaded_at,
+              "checked": row.checked_at, "recorded": row.finished_at}
+    return {k: (v.isoformat(timespec="milliseconds") + "Z" if v is not None else None) for k, v in stamps.items()}
 
 
 def queue_status(s: Session, row: Submission, workers: int) -> QueueStatus:
     if row.state != "queued":
-        return QueueStatus(row.state, row.phase, None, None, row.fault_message)
+        return QueueStatus(row.state, row.phase, None, None, row.fault_message, phase_times(row))
     ahead = s.scalar(select(func.count()).select_from(Submission).where(
         Submission.state == "queued", Submission.id < row.id)) or 0
     recent = list(s.execute(select(Submission.started_at, Submission.finished_at)
@@ -365,4 +377,4 @@ def queue_status(s: Session, row: Submission, workers: int) -> QueueStatus:
     durations = [(f - st).total_seconds() for st, f in recent if f is not None and st is not None]
     per_job = sum(durations) / len(durations) if durations else 2.0
     wait = (ahead // max(1, workers) + 1) * per_job
-    return QueueStatus(row.state, row.phase, ahead + 1, wait, row.fault_message)
+    return QueueStatus(row.state, row.phase, ahead + 1, wait, row.fault_message, phase_times(row))

@@ -145,7 +145,11 @@ class Submission(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # The phases' timestamps (DESIGN.md, "Jobs"): queued_at, started_at (claimed: loading), loaded_at (the app
+    # loaded: checking), checked_at (the last check ended), finished_at (recorded).
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    loaded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     fault_message: Mapped[str] = mapped_column(Text, default="")
     refunded: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -176,3 +180,46 @@ class Result(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="results")
+
+
+class RosterEntry(Base):
+    """A row of the course's roster CSV, in its order: grades.csv lists students in it, with its columns."""
+
+    __tablename__ = "roster_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64), unique=True)  # normalized as the batch normalizes names
+    columns_json: Mapped[str] = mapped_column(Text)  # the row's cells, {column: value}, in the CSV's order
+
+
+class Regrade(Base):
+    """An instructor's regrade of one exercise: every submission, or each student's latest one."""
+
+    __tablename__ = "regrades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    scope: Mapped[str] = mapped_column(String(10))  # "all" or "latest"
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    publication: Mapped[Publication] = relationship()
+    items: Mapped[list[RegradeItem]] = relationship(back_populates="regrade", order_by="RegradeItem.id")
+
+
+class RegradeItem(Base):
+    """One submission in a regrade: its score before (the previous round's) and the round whose result is after."""
+
+    __tablename__ = "regrade_items"
+    __table_args__ = (UniqueConstraint("regrade_id", "submission_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    regrade_id: Mapped[int] = mapped_column(ForeignKey("regrades.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    before_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    before_max: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    regrade: Mapped[Regrade] = relationship(back_populates="items")
+    submission: Mapped[Submission] = relationship()

@@ -12,6 +12,10 @@
       if (items[i].getAttribute("data-phase") === s.phase) { items[i].setAttribute("aria-current", "step"); }
       else { items[i].removeAttribute("aria-current"); }
     }
+    Object.keys(s.times || {}).forEach(function (k) {
+      var dd = document.getElementById("t-" + k);
+      if (dd && s.times[k]) { dd.textContent = s.times[k].slice(11, 19) + " UTC"; }
+    });
     var pos = document.getElementById("position");
     if (s.position === null) { pos.hidden = true; }
     else {
