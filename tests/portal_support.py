@@ -20,12 +20,12 @@ BASE = "https://localhost"
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
-def make_app(tmp: Path, **overrides: Any) -> Flask:
-    config = PortalConfig(secret_key="test-secret", db_url=f"sqlite:///{tmp / 'portal.db'}",
-                          exercises_dir=EXERCISES, **overrides)
+def make_app(tmp: Path, *, exercises: Path = EXERCISES, db_url: str | None = None, **overrides: Any) -> Flask:
+    config = PortalConfig(secret_key="test-secret", db_url=db_url or f"sqlite:///{tmp / 'portal.db'}",
+                          exercises_dir=exercises, **overrides)
     app = create_app(config)
     app.config["TESTING"] = True
-    seed_demo(app.extensions["grader_portal"].db, EXERCISES)
+    seed_demo(app.extensions["grader_portal"].db, exercises)
     return app
 
 

@@ -117,9 +117,9 @@ def settings(slug: str) -> str | Response:
             else:
                 form.opens_at.data, form.due_at.data = pub.opens_at, pub.due_at
                 form.last_accepted_at.data, form.grace_minutes.data = pub.last_accepted_at, pub.grace_minutes
-                form.penalty_percent.data = Decimal(str(round(pub.penalty_per_day * 100, 4)))
+                form.penalty_percent.data = Decimal(f"{pub.penalty_per_day * 100:g}")
                 form.counting.data, form.bucket_size.data = pub.counting, pub.bucket_size
-                form.refill_minutes.data = Decimal(str(pub.refill_minutes))
+                form.refill_minutes.data = Decimal(f"{pub.refill_minutes:g}")
                 form.grades_published.data = pub.grades_published
         elif form.validate_on_submit():
             assert form.opens_at.data and form.due_at.data and form.bucket_size.data is not None
