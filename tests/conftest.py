@@ -10,6 +10,9 @@ import pytest
 
 from grader.grading import Grader
 
+# The portal's database tests ask for a real PostgreSQL (tests/pg_support.py).
+pytest_plugins = ["pg_support"]
+
 # Exercise checks under fixtures/ are run by the grader against submissions, never by this test run.
 collect_ignore_glob = ["fixtures/*", "submissions/*"]
 

@@ -29,9 +29,13 @@ STARTER = (EXERCISES / SLUG / "starter" / "app.py").read_text()
 SOLUTION = (EXERCISES / SLUG / "solution" / "app.py").read_text()
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """Every test here runs on SQLite (the default) and on a real PostgreSQL."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    made = make_app(tmp_path, db_url=url)
+    yield made
+    db_of(made).dispose()
 
 
 @pytest.fixture

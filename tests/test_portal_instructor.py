@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,9 +45,13 @@ def login(app: Flask, user: str) -> Browser:
     return b
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    return make_app(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """On SQLite (the default) and on a real PostgreSQL."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    made = make_app(tmp_path, db_url=url)
+    yield made
+    db_of(made).dispose()
 
 
 def _settings(**changes: str) -> dict[str, str]:
