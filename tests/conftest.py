@@ -10,8 +10,8 @@ import pytest
 
 from grader.grading import Grader
 
-# The portal's database tests ask for a real PostgreSQL (tests/pg_support.py).
-pytest_plugins = ["pg_support"]
+# The portal's fixtures: a real PostgreSQL (tests/pg_support.py), Chromium and axe-core (tests/portal_browser.py).
+pytest_plugins = ["pg_support", "portal_browser"]
 
 # Exercise checks under fixtures/ are run by the grader against submissions, never by this test run.
 collect_ignore_glob = ["fixtures/*", "submissions/*"]

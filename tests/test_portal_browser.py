@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from portal_browser import VIEWPORTS, assert_accessible, chromium  # noqa: F401  (chromium: a fixture)
+from portal_browser import VIEWPORTS, assert_accessible
 from portal_support import EXERCISES
 
 pytestmark = pytest.mark.slow
@@ -84,7 +84,7 @@ def _check(page: Page) -> None:
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_sign_up_fail_fix_full_marks_while_the_instructor_watches(server: str, chromium: Browser,  # noqa: F811
+def test_sign_up_fail_fix_full_marks_while_the_instructor_watches(server: str, chromium: Browser,
                                                                    viewport: str, tmp_path: Path) -> None:
     student = f"carol-{viewport}"
     teacher = _page(chromium, viewport)
