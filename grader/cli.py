@@ -462,9 +462,12 @@ def _secret(path: Path) -> str:
               show_default=True, help="Where the session key is kept (made on first start); "
               "$FLASK_ROUTE_GRADER_SECRET overrides it.")
 @click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True, help="Web server threads.")
+@click.option("--login-limit", default="10 per minute", show_default=True,
+              help="Log-in and sign-up attempts allowed per client address (a lab behind one NAT address needs "
+                   "more), in Flask-Limiter's notation.")
 @exercises_option
 def serve(db_url: str, host: str, port: int, workers: int | None, demo: bool, insecure_cookies: bool,
-          trusted_proxies: int, secret_file: Path, threads: int, exercises_dir: Path) -> None:
+          trusted_proxies: int, secret_file: Path, threads: int, login_limit: str, exercises_dir: Path) -> None:
     """Run the submission portal: students hand in through the browser, graded by a local pool.
 
     The database is upgraded (Alembic migrations) before the server starts; jobs left queued or running by
@@ -481,7 +484,8 @@ def serve(db_url: str, host: str, port: int, workers: int | None, demo: bool, in
         raise GraderError(f"{exercises_dir}: no such folder", tip="run from the course folder, or pass --exercises")
     config = PortalConfig(secret_key=_secret(secret_file), db_url=db_url, exercises_dir=exercises_dir,
                           workers=os.cpu_count() or 1 if workers is None else workers,
-                          secure_cookies=not insecure_cookies, trusted_proxies=trusted_proxies)
+                          secure_cookies=not insecure_cookies, trusted_proxies=trusted_proxies,
+                          login_limit=login_limit)
     app = create_app(config)
     portal = app.extensions["grader_portal"]
     if demo:

@@ -239,6 +239,21 @@ def test_a_result_is_recorded_once_however_often_the_job_is_delivered(app: Flask
         assert s.scalar(select(func.count()).select_from(Result)) == 1
 
 
+def test_waiting_jobs_are_graded_together_and_each_recorded_once(app: Flask, alice: Browser,
+                                                                  grader_session: Grader) -> None:
+    ids = [submission_id(alice.submit(SLUG, code)) for code in (STARTER, SOLUTION, "def broken(:\n")]
+    db = db_of(app)
+    assert jobs.grade_jobs(db, grader_session, EXERCISES, [*ids, ids[0]], lambda _: None) == {
+        ids[0]: "recorded", ids[1]: "recorded", ids[2]: "recorded"}  # the repeated id was skipped, not graded
+    with db.session() as s:
+        rows = [s.get(Submission, sid) for sid in ids]
+        assert [(r.result.score, r.result.status) for r in rows if r and r.result] == [
+            (2.0, "graded"), (10.0, "graded"), (0.0, "error")]
+        assert all(r is not None and r.loaded_at is not None for r in rows[:2])  # each had its own phases
+        assert rows[2] is not None and rows[2].loaded_at is None  # it never loaded
+        assert s.scalar(select(func.count()).select_from(Result)) == 3
+
+
 def test_recover_requeues_what_a_dead_server_left_running(app: Flask, alice: Browser) -> None:
     a = submission_id(alice.submit(SLUG, STARTER))
     b = submission_id(alice.submit(SLUG, STARTER))

@@ -43,6 +43,7 @@ from .policy import Bucket, refund
 from .uploads import to_submission, unpack
 
 MAX_TRIES = 3
+BATCH_MAX = 8  # jobs a worker grades in one session when several are waiting
 _REAL_GRADES = (ReportStatus.GRADED.value, ReportStatus.ERROR.value)
 
 
@@ -151,38 +152,83 @@ def mark_enqueued(db: Database, ids: list[int]) -> None:
 def grade_job(db: Database, grader: Grader, exercises_dir: Path, submission_id: int,
               requeue: Callable[[int], None]) -> str:
     """Claim, grade and record one job; what happened ("skipped", "recorded", "fault", "lost")."""
-    with db.session() as s:
-        row = s.get(Submission, submission_id)
-        if row is None or row.state != "queued":
-            return "skipped"
-        slug, blob = row.publication.slug, row.files
-    try:
-        ex = load_exercise(slug, exercises_dir)
-    except GraderError:
-        ex = None
-    token = claim(db, submission_id, lease_for(ex) if ex is not None else dt.timedelta(minutes=5))
-    if token is None:
-        return "skipped"
-    if ex is None:
-        why = f"the exercise {slug} cannot be loaded from {exercises_dir}"
-    else:
-        checked: list[dt.datetime] = []
-        try:
-            sub = to_submission(unpack(blob), f"submission-{submission_id}")
-            report = grader.grade_many(ex, {"s": sub}, on_loaded=lambda _: loaded(db, submission_id, token),
-                                       on_report=lambda _k, _r: checked.append(utcnow()))["s"]
-        except Exception as exc:  # any failure here is the grader's, never the student's
-            grader.close()  # the zygote may be gone; the next job starts a fresh one
-            why = f"{type(exc).__name__}: {exc}"
+    return grade_jobs(db, grader, exercises_dir, [submission_id], requeue)[submission_id]
+
+
+def grade_jobs(db: Database, grader: Grader, exercises_dir: Path, submission_ids: list[int],
+               requeue: Callable[[int], None]) -> dict[int, str]:
+    """Claim, grade and record several jobs, those of one exercise in one grading session (as the batch
+    grades a chunk: pytest starts once for all of them); what happened to each, as :func:`grade_job` says.
+
+    Each is recorded the moment its report exists, so a fault later in the session costs only the jobs not
+    recorded yet: those are put back (and retried one by one, as any fault is).
+    """
+    outcome: dict[int, str] = {}
+    claimed: dict[str, list[tuple[int, str, bytes]]] = {}
+    exercises: dict[str, Exercise | None] = {}
+    for sid in submission_ids:
+        with db.session() as s:
+            row = s.get(Submission, sid)
+            if row is None or row.state != "queued":
+                outcome[sid] = "skipped"
+                continue
+            slug, blob = row.publication.slug, row.files
+        if slug not in exercises:
+            try:
+                exercises[slug] = load_exercise(slug, exercises_dir)
+            except GraderError:
+                exercises[slug] = None
+        ex = exercises[slug]
+        # The lease covers the whole session: the jobs before this one in it may each take their longest.
+        lease = lease_for(ex) * len(submission_ids) if ex is not None else dt.timedelta(minutes=5)
+        token = claim(db, sid, lease)
+        if token is None:
+            outcome[sid] = "skipped"
+            continue
+        claimed.setdefault(slug, []).append((sid, token, blob))
+    for slug, jobs in claimed.items():
+        ex = exercises[slug]
+        why: dict[int, str] = {}
+        if ex is None:
+            why = {sid: f"the exercise {slug} cannot be loaded from {exercises_dir}" for sid, _, _ in jobs}
         else:
-            problem = grader_fault(report)
-            if problem is None:
-                ok = record(db, submission_id, token, ex.version, report, checked[0] if checked else None)
-                return "recorded" if ok else "lost"
-            why = problem
-    if fault(db, submission_id, token, f"the grader failed (not your fault): {why}"):
-        requeue(submission_id)
-    return "fault"
+            why = _grade_group(db, grader, ex, jobs, outcome)
+        for sid, token, _ in jobs:
+            if sid in outcome:
+                continue
+            outcome[sid] = "fault"
+            reason = why.get(sid, "the grading session ended without a report for it")
+            if fault(db, sid, token, f"the grader failed (not your fault): {reason}"):
+                requeue(sid)
+    return outcome
+
+
+def _grade_group(db: Database, grader: Grader, ex: Exercise, jobs: list[tuple[int, str, bytes]],
+                 outcome: dict[int, str]) -> dict[int, str]:
+    """Grade one exercise's claimed jobs in one session, recording each as it finishes; why each job that got
+    no grade got none (a job missing from both is a fault too)."""
+    tokens = {str(sid): (sid, token) for sid, token, _ in jobs}
+    why: dict[int, str] = {}
+
+    def on_loaded(key: str) -> None:
+        loaded(db, *tokens[key])
+
+    def on_report(key: str, report: Report) -> None:
+        sid, token = tokens[key]
+        problem = grader_fault(report)
+        if problem is not None:
+            why[sid] = problem
+            return
+        outcome[sid] = "recorded" if record(db, sid, token, ex.version, report, utcnow()) else "lost"
+
+    try:
+        subs = {str(sid): to_submission(unpack(blob), f"submission-{sid}") for sid, _, blob in jobs}
+        grader.grade_many(ex, dict(subs), on_loaded=on_loaded, on_report=on_report)
+    except Exception as exc:  # any failure here is the grader's, never the student's
+        grader.close()  # the zygote may be gone; the next job starts a fresh one
+        for sid, _, _ in jobs:
+            why.setdefault(sid, f"{type(exc).__name__}: {exc}")
+    return why
 
 
 # ----------------------------------------------------------------------------- the local pool
@@ -227,7 +273,21 @@ def _worker_main(tasks: Any, options: _WorkerOptions) -> None:
                 continue
             if sid is None:
                 break
-            grade_job(db, grader, options.exercises_dir, sid, tasks.put)
+            batch, stop_after = [sid], False
+            # What else is waiting goes into the same session (pytest starts once for all of them), up to a
+            # few, so that one worker never holds many jobs another idle worker could take.
+            while len(batch) < BATCH_MAX:
+                try:
+                    more = tasks.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop_after = True
+                    break
+                batch.append(more)
+            grade_jobs(db, grader, options.exercises_dir, batch, tasks.put)
+            if stop_after:
+                break
     finally:
         grader.close()
         db.dispose()
