@@ -79,7 +79,7 @@ class Student:
                                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
         return self._open(req)[0]
 
-    def run(self, start_at: float, gap_s: float) -> None:
+    def run(self, start_at: float, gap_s: float, poll_s: float = 1.0) -> None:
         try:
             time.sleep(max(0.0, start_at - time.monotonic()))
             page = self.get("/login")
@@ -92,7 +92,7 @@ class Student:
                 if not re.fullmatch(r"/submissions/\d+", path):
                     raise RuntimeError(f"the hand-in was refused: {url}")
                 while '"state":"done"' not in self.get(path + "/status.json").replace(" ", ""):
-                    time.sleep(0.2)
+                    time.sleep(poll_s)
                 page = self.get(path)
                 with self.stats.lock:
                     self.stats.feedback.append(time.perf_counter() - t)
@@ -151,6 +151,7 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=60.0, help="seconds over which the students start")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--threads", type=int, default=16, help="the server's web threads")
+    ap.add_argument("--poll", type=float, default=1.0, help="seconds between status polls (status.js: 1)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-portal-"))
@@ -180,7 +181,7 @@ def main() -> None:
         t0 = time.monotonic()
         # Each student starts at a point of the first half of the window, so both hand-ins fit in it.
         students = [Student(base, name, stats) for name in names]
-        threads = [threading.Thread(target=s.run, args=(t0 + i * args.window / 2 / len(students), 1.0))
+        threads = [threading.Thread(target=s.run, args=(t0 + i * args.window / 2 / len(students), 1.0, args.poll))
                    for i, s in enumerate(students)]
         for t in threads:
             t.start()
@@ -218,7 +219,8 @@ def main() -> None:
     batch_rate = len(rows) / batch_wall
 
     print(f"students {args.students}, hand-ins {2 * args.students} over {wall:.1f} s "
-          f"(window {args.window:g} s), grading workers {args.workers}, web threads {args.threads}")
+          f"(window {args.window:g} s), grading workers {args.workers}, web threads {args.threads}, "
+          f"status polled every {args.poll:g} s")
     print(f"failed students: {len(stats.failures)}; submissions not done at the end: {not_done}")
     for f in stats.failures[:10]:
         print("  ", f)
