@@ -9,15 +9,16 @@ import csv
 import datetime as dt
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..batch import Layout, Roster, Row, normalize_student
-from ..classreport import build_summary, grades_csv
+from ..batch import Roster, normalize_student
+from ..classreport import BatchSummary, build_summary, grades_csv
+from ..results import SummaryRow
 from ..spec import Exercise
 from .course import AttemptView, attempts, counting, student_window
 from .models import Publication, RosterEntry, Submission, User
@@ -44,14 +45,12 @@ def course_roster(s: Session) -> Roster:
     return Roster(Path("roster.csv"), tuple(columns), key, tuple(rows))
 
 
-def summary_row(username: str, pub: Publication, chosen: AttemptView) -> Row:
+def summary_row(username: str, pub: Publication, chosen: AttemptView) -> SummaryRow:
     """The batch's summary row for one student's counting attempt (its score after the late penalty)."""
     report = chosen.report
     assert report is not None and chosen.score is not None
-    return {"student": username, "slug": pub.slug, "sha256": chosen.row.sha256, "version": "",
-            "status": report.status.value, "score": round(chosen.score, 4), "max_score": report.max_score,
-            "message": report.message[:300], "checks": {c.id: c.status.value for c in report.checks},
-            "duration_s": report.duration_s}
+    row = SummaryRow.of_report(username, pub.slug, chosen.row.sha256, "", report)
+    return replace(row, score=round(chosen.score, 4))
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class ClassData:
 
 def class_data(s: Session, exercises: list[tuple[Publication, Exercise]], now: dt.datetime) -> ClassData:
     students = list(s.scalars(select(User).where(User.role == "student").order_by(User.username)))
-    rows: dict[tuple[str, str], Row] = {}
+    rows: dict[tuple[str, str], SummaryRow] = {}
     chosen: dict[tuple[str, str], AttemptView] = {}
     handed_in: set[str] = set()
     for pub, _ in exercises:
@@ -77,8 +76,8 @@ def class_data(s: Session, exercises: list[tuple[Publication, Exercise]], now: d
                 chosen[(user.username, pub.slug)] = c
                 rows[(user.username, pub.slug)] = summary_row(user.username, pub, c)
     roster = course_roster(s)
-    layout = Layout(kind="portal", students={n: Path(n) for n in sorted(handed_in)}, jobs=[])
-    summary = build_summary([ex for _, ex in exercises], layout, rows, roster, run={})
+    summary = build_summary(BatchSummary(exercises=[ex for _, ex in exercises], rows=rows,
+                                         students=sorted(handed_in), layout_kind="portal", roster=roster))
     late = {k: v.row.penalty for k, v in chosen.items() if v.row.penalty}
     return ClassData(summary, roster, chosen, late)
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import GraderError
 from ..grading import Grader
-from ..results import Report, ReportStatus, Status
+from ..results import Report
 from ..spec import Exercise, load_exercise
 from .db import Database
 from .models import RateBucket, Result, Submission, utcnow
@@ -44,7 +44,6 @@ from .uploads import to_submission, unpack
 
 MAX_TRIES = 3
 BATCH_MAX = 8  # jobs a worker grades in one session when several are waiting
-_REAL_GRADES = (ReportStatus.GRADED.value, ReportStatus.ERROR.value)
 
 
 class Dispatcher(Protocol):
@@ -54,17 +53,14 @@ class Dispatcher(Protocol):
 
 
 def grader_fault(report: Report) -> str | None:
-    """Why ``report`` is not a grade the student can be given, or None when it is one.
-
-    A status other than graded/error (such as the ``incomplete`` of a report with grader or check faults) is
-    not a grade; neither is a check the grader itself failed to run (its message says so, see render._common).
-    """
-    if report.status.value not in _REAL_GRADES:
-        return report.message or f"the report is {report.status.value}"
-    for check in report.checks:
-        if check.status is Status.ERROR and check.message.lower().startswith("the grader failed"):
-            return f"check {check.id}: {check.message[:300]}"
-    return None
+    """Why ``report`` is not a grade the student can be given, or None when it is one: an ``incomplete``
+    report (a grader fault or a check fault, typed by the runner) is never an attempt's score."""
+    if report.is_grade:
+        return None
+    faults = report.grader_faults or report.check_faults
+    if faults:
+        return f"check {faults[0].id}: {faults[0].status.value}: {faults[0].message[:300]}"
+    return report.message or f"the report is {report.status.value}"
 
 
 def lease_for(ex: Exercise) -> dt.timedelta:
