@@ -110,10 +110,10 @@ def test_hand_in_queue_then_feedback_and_history(app: Flask, alice: Browser, gra
     assert stamps == sorted(stamps) and stamps[2] > stamps[1]
     page = alice.get(f"/submissions/{sid}").get_data(as_text=True)
     assert '<dd id="t-loaded"><time datetime="' in page
-    assert "Score: 2 / 10" in page and "refresh" not in page
+    assert "Score: 3 / 10" in page and "refresh" not in page
     assert "expected the body &#39;Hello alice from web&#39;, got &#39;TODO: greet the user&#39;" in page
     report = alice.get(f"/submissions/{sid}/report").get_data(as_text=True)
-    assert "Grading report" in report and "2 hidden checks scored 0 of 5 points" in report
+    assert "Grading report" in report and "2 hidden checks scored 1 of 5 points" in report
 
     second = submission_id(alice.submit(SLUG, SOLUTION))
     assert grade_all(app, grader_session) == ["recorded"]

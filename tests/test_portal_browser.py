@@ -121,7 +121,7 @@ def test_sign_up_fail_fix_full_marks_while_the_instructor_watches(server: str, c
     _check(page)
     page.get_by_label("Or paste your app.py").fill(STARTER)
     page.get_by_role("button", name="Submit").click()
-    expect(page.get_by_role("heading", name="Score: 2 / 10")).to_be_visible(timeout=90_000)  # polled, then shown
+    expect(page.get_by_role("heading", name="Score: 3 / 10")).to_be_visible(timeout=90_000)  # polled, then shown
     failing = page.locator("li.check.failed").first
     expect(failing).to_contain_text("POST /login?source=web")
     expect(failing).to_contain_text("expected the body 'Hello alice from web', got 'TODO: greet the user'")
@@ -143,7 +143,7 @@ def test_sign_up_fail_fix_full_marks_while_the_instructor_watches(server: str, c
     history = page.locator("table", has_text="Submitted")
     expect(history.locator("tbody tr")).to_have_count(2)
     expect(history.locator("tr.counts")).to_contain_text("10 / 10")
-    expect(history.locator("tbody tr").nth(1)).to_contain_text("2 / 10")
+    expect(history.locator("tbody tr").nth(1)).to_contain_text("3 / 10")
     _check(page)
 
     expect(row.locator("td").nth(0)).to_have_text("10", timeout=30_000)  # best attempt: the dashboard follows

@@ -199,7 +199,7 @@ def changing(tmp_path: Path) -> tuple[Flask, Path]:
 
 @pytest.mark.parametrize(("scope", "expected"), [
     ("latest", {"alice": [(10, 8)], "bob": [(10, 8)]}),
-    ("all", {"alice": [(2, 0), (10, 8)], "bob": [(10, 8)]}),
+    ("all", {"alice": [(3, 1), (10, 8)], "bob": [(10, 8)]}),
 ])
 def test_regrade_after_a_check_changes_shows_whose_score_changed(changing: tuple[Flask, Path], scope: str,
                                                                  expected: dict[str, list[tuple[int, int]]],
@@ -253,8 +253,8 @@ def test_dashboard_shows_the_class_live(app: Flask, grader_session: Grader) -> N
     assert '<dd id="graded-n">2</dd>' in live and "Everyone has handed in." in live
     # The class report's figures: the histogram (one bin per point), pass rates and the matrix.
     hist = dict(re.findall(r'<tr><th scope="row">(\d+)</th><td>(\d+)</td>', live))
-    assert hist["2"] == "1" and hist["10"] == "1" and sum(map(int, hist.values())) == 2
+    assert hist["3"] == "1" and hist["10"] == "1" and sum(map(int, hist.values())) == 2
     assert re.search(r"rejects-get\)</span></th><td>2</td><td>2</td><td>0</td><td>0</td><td>0</td>\s*<td>100%", live)
     assert re.search(r"greets-user\)</span></th><td>3</td><td>1</td><td>1</td><td>0</td><td>0</td>\s*<td>50%", live)
-    assert re.search(r'>alice</a></th>\s*<td>2</td>\s*<td class="cell failed">failed</td>', live)
+    assert re.search(r'>alice</a></th>\s*<td>3</td>\s*<td class="cell failed">failed</td>', live)
     assert re.search(r'>bob</a></th>\s*<td>10</td>\s*<td class="cell passed">passed</td>', live)
