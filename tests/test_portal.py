@@ -248,7 +248,7 @@ def test_waiting_jobs_are_graded_together_and_each_recorded_once(app: Flask, ali
     with db.session() as s:
         rows = [s.get(Submission, sid) for sid in ids]
         assert [(r.result.score, r.result.status) for r in rows if r and r.result] == [
-            (2.0, "graded"), (10.0, "graded"), (0.0, "error")]
+            (3.0, "graded"), (10.0, "graded"), (0.0, "error")]
         assert all(r is not None and r.loaded_at is not None for r in rows[:2])  # each had its own phases
         assert rows[2] is not None and rows[2].loaded_at is None  # it never loaded
         assert s.scalar(select(func.count()).select_from(Result)) == 3
