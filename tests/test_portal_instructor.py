@@ -258,3 +258,24 @@ def test_dashboard_shows_the_class_live(app: Flask, grader_session: Grader) -> N
     assert re.search(r"greets-user\)</span></th><td>3</td><td>1</td><td>1</td><td>0</td><td>0</td>\s*<td>50%", live)
     assert re.search(r'>alice</a></th>\s*<td>3</td>\s*<td class="cell failed">failed</td>', live)
     assert re.search(r'>bob</a></th>\s*<td>10</td>\s*<td class="cell passed">passed</td>', live)
+
+
+def test_the_web_side_loads_each_exercise_once_until_a_file_of_it_changes(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    from grader.portal.app import Exercises
+
+    shutil.copytree(EXERCISES / SLUG, tmp_path / SLUG)
+    exercises = Exercises(tmp_path)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(exercises.get(SLUG))) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 16 and all(g is got[0] for g in got)  # loaded once, whichever thread came first
+    spec = tmp_path / SLUG / "exercise.yaml"
+    spec.write_text(spec.read_text().replace("points: 3", "points: 4", 1))
+    os.utime(spec, ns=(spec.stat().st_atime_ns, spec.stat().st_mtime_ns + 10**9))
+    assert exercises.get(SLUG) is not got[0] and exercises.get(SLUG).max_score == 11

@@ -5,7 +5,9 @@ without workers and the tests can build an app without starting any process.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template
@@ -15,6 +17,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..spec import Exercise, list_exercises, load_exercise
 from .config import PortalConfig
 from .db import Database
 from .jobs import Dispatcher, LocalPool, Sweeper
@@ -33,10 +36,45 @@ class _Waiting:
         return None
 
 
+class Exercises:
+    """The course's exercises as the web threads read them, loaded once and again only when a file of the
+    exercise changed (a check edited before a regrade, say).
+
+    Loading parses the check files with :func:`ast.parse`, which CPython 3.11 (before 3.11.8) cannot run in
+    two threads at once ("AST constructor recursion depth mismatch", gh-106905): the web server's threads take
+    turns through one lock, and mostly hit the cache.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[tuple[int, int], Exercise]] = {}
+
+    def _stamp(self, slug: str) -> tuple[int, int]:
+        files = [p.stat() for p in (self.root / slug).rglob("*") if p.is_file()]
+        return len(files), max((f.st_mtime_ns for f in files), default=0)
+
+    def get(self, slug: str) -> Exercise:
+        """The exercise ``slug``, or :class:`GraderError` as :func:`grader.spec.load_exercise` raises it."""
+        with self._lock:
+            stamp = self._stamp(slug) if (self.root / slug).is_dir() else (0, 0)
+            hit = self._cache.get(slug)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+            ex = load_exercise(slug, self.root)
+            self._cache[slug] = (stamp, ex)
+            return ex
+
+    def all(self) -> list[Exercise]:
+        with self._lock:
+            return list_exercises(self.root)
+
+
 @dataclass
 class PortalState:
     config: PortalConfig
     db: Database
+    exercises: Exercises
     dispatcher: Dispatcher = field(default_factory=_Waiting)
     pool: LocalPool | None = None
     sweeper: Sweeper | None = None
@@ -70,7 +108,7 @@ def create_app(config: PortalConfig) -> Flask:
     db = Database(config.db_url)
     if config.upgrade_db:
         db.upgrade()
-    app.extensions["grader_portal"] = PortalState(config, db)
+    app.extensions["grader_portal"] = PortalState(config, db, Exercises(config.exercises_dir))
 
     CSRFProtect(app)
     login = LoginManager(app)

@@ -20,7 +20,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from ..errors import GraderError
-from ..spec import Exercise, list_exercises, load_exercise
+from ..spec import Exercise
 from .accounts import import_roster, open_signup
 from .app import state
 from .classdata import class_data, near_deadline
@@ -45,7 +45,7 @@ def instructor_required(view: F) -> F:
 
 def _exercise(slug: str) -> Exercise:
     try:
-        return load_exercise(slug, state().config.exercises_dir)
+        return state().exercises.get(slug)
     except GraderError:
         abort(404)
 
@@ -89,7 +89,7 @@ def index() -> str:
     pubs, students, table = _class()
     published = {p.slug for p in pubs}
     try:
-        unpublished = [ex for ex in list_exercises(state().config.exercises_dir) if ex.slug not in published]
+        unpublished = [ex for ex in state().exercises.all() if ex.slug not in published]
     except GraderError as exc:
         flash(f"the exercises folder cannot be read: {exc.message}", "error")
         unpublished = []
@@ -307,7 +307,7 @@ def grades() -> Response:
         exercises = []
         for pub in pubs:
             try:
-                exercises.append((pub, load_exercise(pub.slug, state().config.exercises_dir)))
+                exercises.append((pub, state().exercises.get(pub.slug)))
             except GraderError:
                 continue  # an exercise removed from disk: its column cannot be described, so it is left out
         text = grades_text(class_data(s, exercises, now))

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from ..errors import GraderError
 from ..handout import handout_files
 from ..render.html import render_html, render_statement
-from ..spec import Exercise, load_exercise
+from ..spec import Exercise
 from .app import state
 from .course import Refused, attempts, counting, full_report, shown_report, student_window, submit
 from .forms import SubmitForm
@@ -29,7 +29,7 @@ bp = Blueprint("student", __name__)
 
 def _exercise(slug: str) -> Exercise:
     try:
-        return load_exercise(slug, state().config.exercises_dir)
+        return state().exercises.get(slug)
     except GraderError:
         abort(404)
 
