@@ -82,7 +82,7 @@ def test_kill_9_of_the_server_loses_no_job_and_grades_each_once(tmp_path: Path) 
         alice = _Student(port)
         alice.post("/login", "/login", {"username": "alice", "password": "demo-password"})
         urls = [alice.post("/exercises/login-greeting/submit", "/exercises/login-greeting", {"code": SOLUTION})
-                for _ in range(6)]
+                for _ in range(10)]  # more than a worker takes into one session (8): some stay queued
         assert all(re.search(r"/submissions/\d+$", u) for u in urls)
         db = tmp_path / "portal.db"
         deadline = time.monotonic() + 60
@@ -105,7 +105,7 @@ def test_kill_9_of_the_server_loses_no_job_and_grades_each_once(tmp_path: Path) 
             if set(states.values()) == {"done"}:
                 break
             time.sleep(0.3)
-        assert set(states.values()) == {"done"} and len(states) == 6, states
+        assert set(states.values()) == {"done"} and len(states) == 10, states
         assert results == {sid: 1 for sid in states}
         page = _Student(port)
         page.post("/login", "/login", {"username": "alice", "password": "demo-password"})
