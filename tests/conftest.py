@@ -10,9 +10,6 @@ import pytest
 
 from grader.grading import Grader
 
-# The portal's fixtures: a real PostgreSQL (tests/pg_support.py), Chromium and axe-core (tests/portal_browser.py).
-pytest_plugins = ["pg_support", "portal_browser"]
-
 # Exercise checks under fixtures/ are run by the grader against submissions, never by this test run.
 collect_ignore_glob = ["fixtures/*", "submissions/*"]
 
@@ -40,3 +37,17 @@ def open_page(browser: Any) -> Iterator[Any]:
     import browser as base
 
     yield from base.page_opener(browser)
+
+
+# A real PostgreSQL for the portal's database tests (tests/pg_support.py), imported inside for the same reason.
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    import pg_support
+
+    yield from pg_support.start_server()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> str:
+    url: str = postgres_server.create_database()
+    return url

@@ -3,7 +3,8 @@ per test run with initdb + pg_ctl in a temporary folder, listening on a free 127
 local connections (nothing else can reach it). PostgreSQL refuses to run as root, so when the tests run as
 root it runs as a dedicated system user through runuser, as tests/test_unprivileged.py runs its user.
 
-``postgres_url`` gives each test a fresh, empty database on that server.
+The fixtures (``postgres_server``, and ``postgres_url``: a fresh, empty database on it for each test) are in
+conftest.py.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ def _ensure_user() -> None:
         assert made.returncode == 0, made.stderr
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+def start_server() -> Iterator[PostgresServer]:
+    """Start the server; stopped (and its folder removed) when the generator is closed."""
     bin_dir = _bin_dir()
     root = Path(tempfile.mkdtemp(prefix="frg-pg-"))
     if os.geteuid() == 0:
@@ -97,8 +98,3 @@ def postgres_server() -> Iterator[PostgresServer]:
         subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
                        **run)  # type: ignore[call-overload]
         shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> str:
-    return postgres_server.create_database()

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import VIEWPORTS
 from playwright.sync_api import Browser, Page, expect
-from portal_browser import VIEWPORTS, assert_accessible
+from portal_browser import assert_accessible
 from portal_support import EXERCISES
 
 pytestmark = pytest.mark.slow
@@ -59,9 +60,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
 
 
-def _page(chromium: Browser, viewport: str) -> Page:
-    context = chromium.new_context(viewport=VIEWPORTS[viewport], accept_downloads=True,
-                                   is_mobile=viewport == "phone", has_touch=viewport == "phone")
+def _page(browser: Browser, viewport: str) -> Page:
+    size = next(v for v in VIEWPORTS if v.name == viewport)
+    context = browser.new_context(viewport={"width": size.width, "height": size.height}, accept_downloads=True,
+                                  is_mobile=size.mobile, has_touch=size.mobile)
     page = context.new_page()
     page.set_default_timeout(30_000)
     errors: list[str] = []
@@ -84,10 +86,10 @@ def _check(page: Page) -> None:
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_sign_up_fail_fix_full_marks_while_the_instructor_watches(server: str, chromium: Browser,
+def test_sign_up_fail_fix_full_marks_while_the_instructor_watches(server: str, browser: Browser,
                                                                    viewport: str, tmp_path: Path) -> None:
     student = f"carol-{viewport}"
-    teacher = _page(chromium, viewport)
+    teacher = _page(browser, viewport)
     teacher.goto(server + "/login")
     _check(teacher)
     teacher.get_by_label("Username").fill("teacher")
@@ -108,7 +110,7 @@ def test_sign_up_fail_fix_full_marks_while_the_instructor_watches(server: str, c
     _check(teacher)
     expect(teacher.locator("#missing")).to_contain_text(student)
 
-    page = _page(chromium, viewport)
+    page = _page(browser, viewport)
     page.goto(link)
     _check(page)
     page.get_by_label("Choose a password").fill("a long passphrase")
