@@ -489,6 +489,81 @@ def handout(exercises: tuple[str, ...], out_dir: Path, exercises_dir: Path, requ
         click.echo(f"wrote {path}/")
 
 
+def _secret(path: Path) -> str:
+    """The session-signing key: $FLASK_ROUTE_GRADER_SECRET, else kept in ``path`` (made once, mode 0600)."""
+    if os.environ.get("FLASK_ROUTE_GRADER_SECRET"):
+        return os.environ["FLASK_ROUTE_GRADER_SECRET"]
+    if path.is_file():
+        return path.read_text("utf-8").strip()
+    import secrets
+
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
+
+
+@cli.command()
+@click.option("--db", "db_url", default="sqlite:///grader-portal.db", show_default=True,
+              help="SQLAlchemy database URL (postgresql+psycopg://user@host/db for PostgreSQL).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Local grading processes (one zygote each) [default: the number of CPUs]; 0 grades nothing here.")
+@click.option("--demo", is_flag=True, help="Publish the bundled exercises and create example accounts.")
+@click.option("--insecure-cookies", is_flag=True,
+              help="Send the session cookie over plain http too (development on 127.0.0.1 only).")
+@click.option("--trusted-proxies", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Reverse proxies in front of the portal whose X-Forwarded-For/-Proto/-Host to believe.")
+@click.option("--secret-file", type=click.Path(path_type=Path, dir_okay=False), default=Path(".grader-portal-secret"),
+              show_default=True, help="Where the session key is kept (made on first start); "
+              "$FLASK_ROUTE_GRADER_SECRET overrides it.")
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True, help="Web server threads.")
+@click.option("--login-limit", default="10 per minute", show_default=True,
+              help="Log-in and sign-up attempts allowed per client address (a lab behind one NAT address needs "
+                   "more), in Flask-Limiter's notation.")
+@exercises_option
+def serve(db_url: str, host: str, port: int, workers: int | None, demo: bool, insecure_cookies: bool,
+          trusted_proxies: int, secret_file: Path, threads: int, login_limit: str, exercises_dir: Path) -> None:
+    """Run the submission portal: students hand in through the browser, graded by a local pool.
+
+    The database is upgraded (Alembic migrations) before the server starts; jobs left queued or running by
+    a previous server (even one killed with kill -9) are graded first.
+    """
+    import signal
+
+    import waitress
+
+    from .portal import PortalConfig, create_app, start_grading, stop_grading
+    from .portal.demo import DEMO_PASSWORD, seed_demo
+
+    if not exercises_dir.is_dir():
+        raise GraderError(f"{exercises_dir}: no such folder", tip="run from the course folder, or pass --exercises")
+    config = PortalConfig(secret_key=_secret(secret_file), db_url=db_url, exercises_dir=exercises_dir,
+                          workers=os.cpu_count() or 1 if workers is None else workers,
+                          secure_cookies=not insecure_cookies, trusted_proxies=trusted_proxies,
+                          login_limit=login_limit)
+    app = create_app(config)
+    portal = app.extensions["grader_portal"]
+    if demo:
+        seed_demo(portal.db, exercises_dir)
+        click.echo(f"demo course: log in as teacher, alice or bob with the password {DEMO_PASSWORD}")
+    start_grading(app)
+
+    def terminate(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    click.echo(f"serving on http://{host}:{port}/ with {config.workers} grading worker(s)", err=True)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="grader")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_grading(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point; :class:`GraderGroup` maps exceptions to exit codes."""
     cli.main(args=argv)

@@ -47,13 +47,16 @@ class Grader:
     def grade_many(self, exercise: Exercise, submissions: dict[str, Path | Submission], *,
                    visible_only: bool = False,
                    on_report: Callable[[str, Report], None] | None = None,
-                   pytest_report: Path | None = None) -> dict[str, Report]:
+                   pytest_report: Path | None = None,
+                   on_loaded: Callable[[str], None] | None = None) -> dict[str, Report]:
         """Grade several submissions of one exercise in one pytest session (keys are yours).
 
         ``on_report(key, report)`` is called as each submission finishes, before the session ends, so a batch
         can save every report the moment it exists. A submission the grader could not build a sandbox for gets
         an ``incomplete`` report (a grader fault), never one that blames the student. ``pytest_report``: where
         to keep pytest-json-report's raw report of the session (not for quizzes, which run no pytest).
+        ``on_loaded(key)`` is called when a submission's app has loaded and its checks start (the portal's
+        "checking" phase).
         """
         if exercise.kind == "quiz":  # answers are data: no sandbox, no pytest (see grader.quiz)
             answer_key = load_key(exercise)
@@ -75,7 +78,7 @@ class Grader:
                 on_report(key, reports[key])
 
         runs = run_checks(exercise, subs, self.zygote, tests=[c.test for c in checks] if visible_only else None,
-                          on_done=done, json_report=pytest_report)
+                          on_done=done, json_report=pytest_report, on_loaded=on_loaded)
         for key, run in runs.items():
             if key not in reports:  # no test ran for it (an exercise with no checks to run)
                 done(key, run)

@@ -203,10 +203,12 @@ class GraderPlugin:
     """The pytest plugin that joins hidden checks to sandboxed submissions."""
 
     def __init__(self, exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote,
-                 on_done: Callable[[str, SubmissionRun], None] | None = None) -> None:
+                 on_done: Callable[[str, SubmissionRun], None] | None = None,
+                 on_loaded: Callable[[str], None] | None = None) -> None:
         self.exercise = exercise
         self.zygote = zygote
         self.on_done = on_done
+        self.on_loaded = on_loaded
         self.runs = {key: new_run(sub) for key, sub in submissions.items()}
         self._submissions = submissions
         self._next = dict(zip(self.runs, list(self.runs)[1:], strict=False))
@@ -270,10 +272,12 @@ class GraderPlugin:
 
     def _notify(self, key: str) -> None:
         self.runs[key].collection_errors = dict(self.collection_errors)
-        if self.on_done is None:
-            return
+        if self.on_done is not None:
+            self._call(self.on_done, key, self.runs[key])
+
+    def _call(self, callback: Callable[..., None], *args: Any) -> None:
         try:
-            self.on_done(key, self.runs[key])
+            callback(*args)
         except Exception as exc:  # raised again after the session: pytest would call it an internal error
             self.callback_error = self.callback_error or exc
 
@@ -301,6 +305,8 @@ class GraderPlugin:
                 run.load_output_truncated = state.sandbox.output.dropped > 0
             if not run.load.ok:
                 pytest.skip("the submission did not load")
+            if self.on_loaded is not None:
+                self._call(self.on_loaded, request.param)
             yield state
         finally:
             state.close()
@@ -409,17 +415,19 @@ def _forget_modules_under(folder: Path) -> Iterator[None]:
 def run_checks(exercise: Exercise, submissions: dict[str, Submission], zygote: Zygote, *,
                tests: list[str] | None = None,
                on_done: Callable[[str, SubmissionRun], None] | None = None,
-               json_report: Path | None = None) -> dict[str, SubmissionRun]:
+               json_report: Path | None = None,
+               on_loaded: Callable[[str], None] | None = None) -> dict[str, SubmissionRun]:
     """Run the exercise's checks (or only ``tests``) against each submission; one pytest session.
 
-    ``on_done(key, run)`` is called as soon as each submission's last check has ended. ``json_report``: also
+    ``on_loaded(key)`` is called when a submission's app has loaded, before its first check;
+    ``on_done(key, run)`` as soon as its last check has ended. ``json_report``: also
     write pytest-json-report's raw report of the session there (for instructors debugging their checks).
     """
     files = check_files(exercise)
     if tests is not None:
         wanted = {t.split("::", 1)[0] for t in tests}
         files = [f for f in files if f.name in wanted]
-    plugin = GraderPlugin(exercise, submissions, zygote, on_done)
+    plugin = GraderPlugin(exercise, submissions, zygote, on_done, on_loaded)
     args = [
         *[str(f) for f in files],
         "-c", os.devnull, "--rootdir", str(exercise.checks_dir), "--import-mode=importlib",

@@ -37,3 +37,17 @@ def open_page(browser: Any) -> Iterator[Any]:
     import browser as base
 
     yield from base.page_opener(browser)
+
+
+# A real PostgreSQL for the portal's database tests (tests/pg_support.py), imported inside for the same reason.
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    import pg_support
+
+    yield from pg_support.start_server()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> str:
+    url: str = postgres_server.create_database()
+    return url

@@ -52,6 +52,11 @@ def _statement_html(source: str) -> Markup:
     return Markup(md.render(source))
 
 
+def render_statement(source: str) -> Markup:
+    """An exercise statement rendered as the report renders it (raw HTML off), for other pages that show it."""
+    return _statement_html(source)
+
+
 def render_html(report: Report) -> str:
     """Render ``report`` as a standalone HTML page. Pure: the same report gives the same bytes."""
     percent: float | None = None

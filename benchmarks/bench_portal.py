@@ -1,0 +1,238 @@
+"""Bounded load on ``grader serve`` over loopback: N students (200) each hand in twice within a window (60 s)
+through HTTP (log in, upload app.py, poll the status until graded, read the feedback), graded by the local
+pool on this machine. Then ``grader batch`` grades the same submissions with as many workers, in the same run.
+
+Prints: failed requests, grading throughput of each, p50/p95 of submit-to-feedback latency (from the upload's
+POST to the feedback page loaded) and of page times (every GET and POST the students made).
+
+    .venv/bin/python benchmarks/bench_portal.py --students 200 --window 60 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.cookiejar
+import os
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = ROOT / "exercises"
+SLUG = "login-greeting"
+WRONG = (EXERCISES / SLUG / "starter" / "app.py").read_bytes()
+RIGHT = (EXERCISES / SLUG / "solution" / "app.py").read_bytes()
+PASSWORD = "bench-password-1"
+_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+@dataclass
+class Stats:
+    pages: list[float] = field(default_factory=list)
+    feedback: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def page(self, seconds: float) -> None:
+        with self.lock:
+            self.pages.append(seconds)
+
+
+class Student:
+    def __init__(self, base: str, name: str, stats: Stats) -> None:
+        self.base, self.name, self.stats = base, name, stats
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def _open(self, req: urllib.request.Request | str) -> tuple[str, str]:
+        t = time.perf_counter()
+        with self.opener.open(req, timeout=60) as resp:
+            body = resp.read().decode()
+            url = resp.geturl()
+        self.stats.page(time.perf_counter() - t)
+        return url, body
+
+    def get(self, path: str) -> str:
+        return self._open(self.base + path)[1]
+
+    def post_form(self, path: str, token: str, data: dict[str, str]) -> str:
+        body = urllib.parse.urlencode({**data, "csrf_token": token}).encode()
+        return self._open(urllib.request.Request(self.base + path, data=body))[0]
+
+    def upload(self, path: str, token: str, content: bytes) -> str:
+        boundary = uuid.uuid4().hex
+        parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n".encode(),
+                 f"--{boundary}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"app.py\"\r\n"
+                 "Content-Type: text/x-python\r\n\r\n".encode() + content + b"\r\n", f"--{boundary}--\r\n".encode()]
+        req = urllib.request.Request(self.base + path, data=b"".join(parts),
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        return self._open(req)[0]
+
+    def run(self, start_at: float, gap_s: float, poll_s: float = 1.0) -> None:
+        try:
+            time.sleep(max(0.0, start_at - time.monotonic()))
+            page = self.get("/login")
+            self.post_form("/login", _token(page), {"username": self.name, "password": PASSWORD})
+            for content in (WRONG, RIGHT):
+                token = _token(self.get(f"/exercises/{SLUG}"))
+                t = time.perf_counter()
+                url = self.upload(f"/exercises/{SLUG}/submit", token, content)
+                path = urllib.parse.urlsplit(url).path
+                if not re.fullmatch(r"/submissions/\d+", path):
+                    raise RuntimeError(f"the hand-in was refused: {url}")
+                while '"state":"done"' not in self.get(path + "/status.json").replace(" ", ""):
+                    time.sleep(poll_s)
+                page = self.get(path)
+                with self.stats.lock:
+                    self.stats.feedback.append(time.perf_counter() - t)
+                if "Score:" not in page:
+                    raise RuntimeError(f"{path}: no score on the feedback page")
+                time.sleep(gap_s)
+        except Exception as exc:  # every failure is counted and printed, none is retried
+            with self.stats.lock:
+                self.stats.failures.append(f"{self.name}: {type(exc).__name__}: {exc}")
+
+
+def _token(page: str) -> str:
+    m = _TOKEN.search(page)
+    if not m:
+        raise RuntimeError("no CSRF token on the page")
+    return m.group(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _make_students(db_url: str, n: int) -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from grader.portal.accounts import create_user, hash_password
+    from grader.portal.db import Database
+    from grader.portal.demo import seed_demo
+    from grader.portal.models import User
+
+    db = Database(db_url)
+    db.upgrade()
+    seed_demo(db, EXERCISES)
+    names = [f"student-{i:03d}" for i in range(n)]
+    digest = hash_password(PASSWORD)  # one scrypt for all: the benchmark measures grading, not sign-ups
+    with db.session(write=True) as s:
+        create_user(s, "bench-first", PASSWORD)
+        for name in names:
+            s.add(User(username=name, password_hash=digest, role="student", display_name=name))
+    db.dispose()
+    return names
+
+
+def _pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def _ts(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--students", type=int, default=200)
+    ap.add_argument("--window", type=float, default=60.0, help="seconds over which the students start")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--threads", type=int, default=16, help="the server's web threads")
+    ap.add_argument("--poll", type=float, default=1.0, help="seconds between status polls (status.js: 1)")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-portal-"))
+    db_path = tmp / "portal.db"
+    names = _make_students(f"sqlite:///{db_path}", args.students)
+    port = _free_port()
+    cmd = [sys.executable, "-c", "from grader.cli import main; main()", "serve", "--db", f"sqlite:///{db_path}",
+           "--port", str(port), "--workers", str(args.workers), "--threads", str(args.threads),
+           "--insecure-cookies", "--secret-file", str(tmp / "secret"), "--exercises", str(EXERCISES),
+           "--login-limit", "100000 per minute"]
+    log = open(tmp / "server.log", "wb")  # noqa: SIM115  (closed at the end)
+    server = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit((tmp / "server.log").read_text()) from None
+                time.sleep(0.2)
+        base = f"http://127.0.0.1:{port}"
+        # One hand-in before the clock starts, so every worker's zygote is up (as the batch's are warmed).
+        Student(base, "bench-first", Stats()).run(0.0, 0.0)
+        stats = Stats()
+        t0 = time.monotonic()
+        # Each student starts at a point of the first half of the window, so both hand-ins fit in it.
+        students = [Student(base, name, stats) for name in names]
+        threads = [threading.Thread(target=s.run, args=(t0 + i * args.window / 2 / len(students), 1.0, args.poll))
+                   for i, s in enumerate(students)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()
+
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT s.started_at, s.finished_at, s.files FROM submissions s JOIN users u "
+                            "ON u.id = s.user_id WHERE u.username LIKE 'student-%' AND s.state = 'done'").fetchall()
+        not_done = conn.execute("SELECT count(*) FROM submissions WHERE state != 'done'").fetchone()[0]
+    first, last = min(_ts(r[0]) for r in rows), max(_ts(r[1]) for r in rows)
+    portal_rate = len(rows) / (last - first).total_seconds()
+
+    # The same submissions through `grader batch`, with as many workers.
+    import io
+    import zipfile
+
+    subs = tmp / "batch-in"
+    for i, (_, _, blob) in enumerate(rows):
+        with zipfile.ZipFile(io.BytesIO(blob)) as z:
+            (subs / f"s{i:04d}").mkdir(parents=True)
+            (subs / f"s{i:04d}" / "app.py").write_bytes(z.read("app.py"))
+    t = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", "from grader.cli import main; main()", "batch", str(subs),
+                           "--exercise", SLUG, "--exercises", str(EXERCISES), "--out", str(tmp / "batch-out"),
+                           "--workers", str(args.workers)], capture_output=True, text=True)
+    batch_wall = time.monotonic() - t
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-2000:])
+    batch_rate = len(rows) / batch_wall
+
+    print(f"students {args.students}, hand-ins {2 * args.students} over {wall:.1f} s "
+          f"(window {args.window:g} s), grading workers {args.workers}, web threads {args.threads}, "
+          f"status polled every {args.poll:g} s")
+    print(f"failed students: {len(stats.failures)}; submissions not done at the end: {not_done}")
+    for f in stats.failures[:10]:
+        print("  ", f)
+    if stats.feedback:
+        print(f"submit-to-feedback: p50 {_pct(stats.feedback, 50):.2f} s, p95 {_pct(stats.feedback, 95):.2f} s, "
+              f"max {max(stats.feedback):.2f} s (n={len(stats.feedback)})")
+    print(f"page times: p50 {1000 * _pct(stats.pages, 50):.0f} ms, p95 {1000 * _pct(stats.pages, 95):.0f} ms "
+          f"(n={len(stats.pages)} requests, {len(stats.pages) / wall:.1f}/s)")
+    print(f"grading throughput: portal {portal_rate:.2f} submissions/s (first start to last record), "
+          f"grader batch {batch_rate:.2f}/s ({batch_wall:.1f} s wall for {len(rows)}); portal/batch "
+          f"{portal_rate / batch_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()

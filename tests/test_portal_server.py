@@ -1,0 +1,127 @@
+"""``grader serve`` as a real process: hand-ins over HTTP, then ``kill -9`` of the server while jobs are queued
+and running; after a restart every submission ends graded exactly once."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from portal_support import EXERCISES
+
+pytestmark = pytest.mark.slow
+SOLUTION = (EXERCISES / "login-greeting" / "solution" / "app.py").read_text()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(tmp: Path, port: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-c", "from grader.cli import main; main()", "serve", "--db",
+           f"sqlite:///{tmp / 'portal.db'}", "--port", str(port), "--workers", "1", "--demo", "--insecure-cookies",
+           "--secret-file", str(tmp / "secret"), "--exercises", str(EXERCISES)]
+    with open(tmp / "server.log", "ab") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            assert proc.poll() is None, (tmp / "server.log").read_text()
+            time.sleep(0.2)
+    raise AssertionError("the server did not start")
+
+
+class _Student:
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def page(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=30) as resp:
+            return str(resp.read().decode())
+
+    def post(self, path: str, form_page: str, data: dict[str, str]) -> str:
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', self.page(form_page))
+        assert token
+        body = urllib.parse.urlencode({**data, "csrf_token": token.group(1)}).encode()
+        with self.opener.open(urllib.request.Request(self.base + path, data=body), timeout=30) as resp:
+            return str(resp.geturl())
+
+
+def _states(db: Path) -> tuple[dict[int, str], dict[int, int]]:
+    with sqlite3.connect(db) as conn:
+        states = dict(conn.execute("SELECT id, state FROM submissions").fetchall())
+        results = dict(conn.execute("SELECT submission_id, count(*) FROM results GROUP BY submission_id").fetchall())
+    return states, results
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_kill_9_of_the_server_loses_no_job_and_grades_each_once(tmp_path: Path) -> None:
+    port = _free_port()
+    server = _serve(tmp_path, port)
+    try:
+        alice = _Student(port)
+        alice.post("/login", "/login", {"username": "alice", "password": "demo-password"})
+        urls = [alice.post("/exercises/login-greeting/submit", "/exercises/login-greeting", {"code": SOLUTION})
+                for _ in range(10)]  # more than a worker takes into one session (8): some stay queued
+        assert all(re.search(r"/submissions/\d+$", u) for u in urls)
+        db = tmp_path / "portal.db"
+        deadline = time.monotonic() + 60
+        while "running" not in _states(db)[0].values() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        states, _ = _states(db)
+        assert "running" in states.values() and "queued" in states.values(), states
+        workers = _children(server.pid)
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        deadline = time.monotonic() + 20  # the workers follow their server (PR_SET_PDEATHSIG)
+        while any(os.path.exists(f"/proc/{w}") and _alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if _alive(w)]
+
+        server = _serve(tmp_path, port)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            states, results = _states(db)
+            if set(states.values()) == {"done"}:
+                break
+            time.sleep(0.3)
+        assert set(states.values()) == {"done"} and len(states) == 10, states
+        assert results == {sid: 1 for sid in states}
+        page = _Student(port)
+        page.post("/login", "/login", {"username": "alice", "password": "demo-password"})
+        assert "Score: 10 / 10" in page.page(urllib.parse.urlsplit(urls[0]).path)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
