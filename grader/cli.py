@@ -523,10 +523,16 @@ def _secret(path: Path) -> str:
 @click.option("--login-limit", default="10 per minute", show_default=True,
               help="Log-in and sign-up attempts allowed per client address (a lab behind one NAT address needs "
                    "more), in Flask-Limiter's notation.")
+@click.option("--broker", default=None, metavar="URL",
+              help="Grade on the `grader worker` processes listening on this Celery broker (redis://HOST:6379/0) "
+                   "instead of a local pool.")
+@click.option("--queue", "queue_name", default="grader", show_default=True, help="The broker queue (with --broker).")
 @exercises_option
 def serve(db_url: str, host: str, port: int, workers: int | None, demo: bool, insecure_cookies: bool,
-          trusted_proxies: int, secret_file: Path, threads: int, login_limit: str, exercises_dir: Path) -> None:
-    """Run the submission portal: students hand in through the browser, graded by a local pool.
+          trusted_proxies: int, secret_file: Path, threads: int, login_limit: str, broker: str | None,
+          queue_name: str, exercises_dir: Path) -> None:
+    """Run the submission portal: students hand in through the browser, graded by a local pool (or by the
+    Celery workers on --broker).
 
     The database is upgraded (Alembic migrations) before the server starts; jobs left queued or running by
     a previous server (even one killed with kill -9) are graded first.
@@ -535,15 +541,19 @@ def serve(db_url: str, host: str, port: int, workers: int | None, demo: bool, in
 
     import waitress
 
+    from .distributed.app import safe_url
     from .portal import PortalConfig, create_app, start_grading, stop_grading
     from .portal.demo import DEMO_PASSWORD, seed_demo
 
     if not exercises_dir.is_dir():
         raise GraderError(f"{exercises_dir}: no such folder", tip="run from the course folder, or pass --exercises")
+    if broker is not None and workers:
+        raise GraderError("--workers and --broker do not go together: with --broker the `grader worker` "
+                          "processes on the broker grade", tip="drop --workers, or drop --broker to grade here")
     config = PortalConfig(secret_key=_secret(secret_file), db_url=db_url, exercises_dir=exercises_dir,
-                          workers=os.cpu_count() or 1 if workers is None else workers,
+                          workers=0 if broker else os.cpu_count() or 1 if workers is None else workers,
                           secure_cookies=not insecure_cookies, trusted_proxies=trusted_proxies,
-                          login_limit=login_limit)
+                          login_limit=login_limit, broker_url=broker, broker_queue=queue_name)
     app = create_app(config)
     portal = app.extensions["grader_portal"]
     if demo:
@@ -555,7 +565,9 @@ def serve(db_url: str, host: str, port: int, workers: int | None, demo: bool, in
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
-    click.echo(f"serving on http://{host}:{port}/ with {config.workers} grading worker(s)", err=True)
+    grading = (f"grading on the workers of {safe_url(broker)} (queue {queue_name})" if broker
+               else f"with {config.workers} grading worker(s)")
+    click.echo(f"serving on http://{host}:{port}/ {grading}", err=True)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="grader")
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from portal_support import EXERCISES
+from test_distributed import RedisServer, Worker, wait_listening
 
 pytestmark = pytest.mark.slow
 SOLUTION = (EXERCISES / "login-greeting" / "solution" / "app.py").read_text()
@@ -29,10 +30,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(tmp: Path, port: int) -> subprocess.Popen[bytes]:
+def _serve(tmp: Path, port: int, *grading: str) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", "from grader.cli import main; main()", "serve", "--db",
-           f"sqlite:///{tmp / 'portal.db'}", "--port", str(port), "--workers", "1", "--demo", "--insecure-cookies",
-           "--secret-file", str(tmp / "secret"), "--exercises", str(EXERCISES)]
+           f"sqlite:///{tmp / 'portal.db'}", "--port", str(port), *(grading or ("--workers", "1")), "--demo",
+           "--insecure-cookies", "--secret-file", str(tmp / "secret"), "--exercises", str(EXERCISES)]
     with open(tmp / "server.log", "ab") as log:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 60
@@ -125,3 +126,49 @@ def _alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_serve_with_a_broker_grades_on_a_celery_worker_once(tmp_path: Path) -> None:
+    """`grader serve --broker`: no local pool; the hand-in goes as a task to a real `grader worker` on a real
+    Redis, and its report comes back to the feedback page, recorded once."""
+    redis = RedisServer(tmp_path / "redis").start()
+    worker = Worker(redis.url, "portal-w@test", tmp_path / "worker.log")
+    server = None
+    try:
+        wait_listening(redis.url, {"portal-w@test"})
+        port = _free_port()
+        server = _serve(tmp_path, port, "--broker", redis.url)
+        assert not _children(server.pid)  # no local grading process: the worker grades
+        alice = _Student(port)
+        alice.post("/login", "/login", {"username": "alice", "password": "demo-password"})
+        wrong = SOLUTION.replace("Hello", "Bye")
+        assert wrong != SOLUTION
+        urls = [alice.post("/exercises/login-greeting/submit", "/exercises/login-greeting", {"code": code})
+                for code in (wrong, SOLUTION)]
+        db = tmp_path / "portal.db"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            states, results = _states(db)
+            if len(states) == 2 and set(states.values()) == {"done"}:
+                break
+            time.sleep(0.3)
+        assert set(states.values()) == {"done"} and len(states) == 2, (states, (tmp_path / "server.log").read_text())
+        assert results == {sid: 1 for sid in states}  # each recorded exactly once
+        pages = [alice.page(urllib.parse.urlsplit(u).path) for u in urls]
+        assert "Score: 10 / 10" in pages[1]
+        assert "Score: 10 / 10" not in pages[0] and "Score: " in pages[0]
+        log = (tmp_path / "worker.log").read_text()
+        assert log.count("grader.grade_chunk") >= 2 and "succeeded" in log  # graded there, not here
+        with sqlite3.connect(db) as conn:
+            workers_rows = conn.execute("SELECT count(*) FROM submissions WHERE tries = 1").fetchone()[0]
+        assert workers_rows == 2  # one try each: sent once, graded once
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        worker.stop()
+        redis.kill()

@@ -117,13 +117,7 @@ class CeleryExecutor:
 
     def _store_bundles(self, exercises: list[Exercise]) -> dict[str, Bundle]:
         bundles = {ex.slug: bundle_exercise(ex) for ex in exercises}
-        if is_redis(self.broker_url):
-            import redis
-
-            client = redis.Redis.from_url(self.broker_url, socket_connect_timeout=3, socket_timeout=10)
-            for b in bundles.values():
-                client.set(bundle_key(b.sha256), json.dumps(b.to_json()), ex=BUNDLE_TTL_S)
-            client.close()
+        store_bundles(self.broker_url, list(bundles.values()))
         return bundles
 
     def _task(self, ex: Exercise, bundle: Bundle, jobs: tuple[Job, ...]) -> list[Task]:
@@ -252,6 +246,21 @@ class CeleryExecutor:
         except Exception as exc:
             if not _is_connection_error(exc):
                 raise  # with the broker gone too, nothing is left to revoke
+
+
+def store_bundles(broker_url: str, bundles: list[Bundle]) -> None:
+    """Put the bundles on the broker's Redis, where workers fetch them by hash (another broker: tasks carry
+    them inline, see :attr:`Task.inline_bundle`)."""
+    if not bundles or not is_redis(broker_url):
+        return
+    import redis
+
+    client = redis.Redis.from_url(broker_url, socket_connect_timeout=3, socket_timeout=10)
+    try:
+        for b in bundles:
+            client.set(bundle_key(b.sha256), json.dumps(b.to_json()), ex=BUNDLE_TTL_S)
+    finally:
+        client.close()
 
 
 def _not_graded(job: Job, ex: Exercise, message: str) -> SummaryRow:

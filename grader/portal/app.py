@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, render_template
 from flask_limiter import Limiter
@@ -22,6 +22,9 @@ from .config import PortalConfig
 from .db import Database
 from .jobs import Dispatcher, LocalPool, Sweeper
 from .models import User
+
+if TYPE_CHECKING:
+    from .broker import CeleryDispatcher
 
 # No inline script, nothing from another origin, no framing; inline styles only because the report page (the
 # same page as report.html) carries its CSS inline.
@@ -77,6 +80,7 @@ class PortalState:
     exercises: Exercises
     dispatcher: Dispatcher = field(default_factory=_Waiting)
     pool: LocalPool | None = None
+    celery: CeleryDispatcher | None = None
     sweeper: Sweeper | None = None
 
 
@@ -166,17 +170,26 @@ def create_app(config: PortalConfig) -> Flask:
 
 
 def start_grading(app: Flask) -> PortalState:
-    """Start the local pool (``config.workers`` processes) and the sweeper, after recovering what the last
-    server left queued or running."""
+    """Start the local pool (``config.workers`` processes), or the Celery dispatcher when ``config.broker_url``
+    is set, and the sweeper, after recovering what the last server left queued or running."""
     portal: PortalState = app.extensions["grader_portal"]
     cfg = portal.config
-    if cfg.workers > 0:
+    if cfg.broker_url is not None:
+        from .broker import CeleryDispatcher  # imports Celery: only a portal with a broker pays for it
+
+        celery = CeleryDispatcher(portal.db, portal.exercises, cfg.broker_url, queue_name=cfg.broker_queue)
+        celery.connect()
+        celery.start()
+        portal.dispatcher = portal.celery = celery
+    elif cfg.workers > 0:
         portal.pool = LocalPool(portal.db, cfg.exercises_dir, cfg.workers, set(cfg.disabled_layers) or None)
         portal.pool.start()
         portal.dispatcher = portal.pool
     portal.sweeper = Sweeper(portal.db, portal.dispatcher, interval_s=cfg.sweep_interval_s,
                              on_sweep=portal.pool.replace_dead if portal.pool else None)
-    if portal.pool is not None:
+    if portal.pool is not None or portal.celery is not None:
+        # The tasks a previous server had out are answered to claims nobody collects any more: send them again
+        # (a late answer to an old claim is ignored, so nothing is recorded twice).
         portal.sweeper.recover()
     portal.sweeper.start()
     return portal
@@ -188,4 +201,6 @@ def stop_grading(app: Flask) -> None:
         portal.sweeper.stop()
     if portal.pool is not None:
         portal.pool.stop()
+    if portal.celery is not None:
+        portal.celery.stop()
     portal.db.dispose()

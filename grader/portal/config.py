@@ -19,3 +19,5 @@ class PortalConfig:
     sweep_interval_s: float = 5.0
     disabled_layers: frozenset[str] = field(default_factory=frozenset)
     upgrade_db: bool = True  # run the Alembic migrations when the app is created
+    broker_url: str | None = None  # grade on `grader worker` processes on this Celery broker, not a local pool
+    broker_queue: str = "grader"

@@ -47,7 +47,7 @@ BATCH_MAX = 8  # jobs a worker grades in one session when several are waiting
 
 
 class Dispatcher(Protocol):
-    """Where job ids go to be graded: the local pool, or (later) a broker."""
+    """Where job ids go to be graded: the local pool, or a broker (:class:`grader.portal.broker.CeleryDispatcher`)."""
 
     def enqueue(self, submission_id: int) -> None: ...
 
@@ -349,8 +349,9 @@ class Sweeper:
         self._thread: threading.Thread | None = None
 
     def recover(self) -> list[int]:
-        """At start-up with the local pool: every running job's worker died with the last server, so it is
-        queued again; then every queued job goes to the queue, oldest first."""
+        """At start-up with the local pool or a broker: every running job's worker died with the last server
+        (or answers a claim this server does not collect), so it is queued again; then every queued job goes to
+        the queue, oldest first."""
         with self.db.session(write=True) as s:
             s.execute(update(Submission).where(Submission.state == "running")
                       .values(state="queued", phase="queued", claim=None, lease_until=None))

@@ -1,0 +1,219 @@
+"""Grading the portal's jobs on the Celery workers of ``grader batch --broker`` (``grader serve --broker URL``).
+
+The portal keeps the job lifecycle of :mod:`grader.portal.jobs`: the row is committed before anything is queued,
+the portal itself *claims* the job (the workers have no database, only the broker), sends it as the batch's task
+format (one submission's files as base64 and its exercise by the hash of its bundle: bounded JSON, never pickle),
+and *records* the worker's report with the same :func:`~grader.portal.jobs.record` as the local pool, keyed by
+(submission, round) and guarded by the claim token, so a task delivered twice (Celery redelivers the task of a
+worker that died) or sent again by the sweeper is recorded once. A grader fault (a worker's fault, a report that
+is not a grade, a failed task) goes through :func:`~grader.portal.jobs.fault`: retried, never a score.
+
+The claim's lease covers the broker's own redelivery (its visibility timeout) and the task's hard limit, so the
+sweeper re-sends only what the portal lost (a server killed with tasks out: on restart they are claimed and sent
+again; a late answer to the old claim is ignored).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+
+from .. import __version__
+from ..distributed.app import DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, make_app, safe_url
+from ..distributed.executor import store_bundles
+from ..distributed.jobs import (
+    Bundle,
+    JobError,
+    Task,
+    TaskSubmission,
+    bundle_exercise,
+    parse_result,
+    task_time_limit_s,
+    visibility_timeout_s,
+)
+from ..distributed.worker import is_redis
+from ..errors import GraderError
+from ..results import Report
+from ..spec import Exercise
+from .db import Database
+from .jobs import claim, fault, grader_fault, record
+from .models import Submission
+from .uploads import to_submission, unpack
+
+POLL_S = 0.3  # how often the dispatcher looks for finished tasks
+
+
+@dataclass(frozen=True)
+class Out:
+    """A claimed job whose task is on the broker."""
+
+    submission_id: int
+    token: str
+    version: str  # the exercise version the task asked for (what the result row records)
+    task: Task
+    result: Any  # celery AsyncResult
+
+
+class CeleryDispatcher:
+    """Claims queued jobs, sends each as a task to ``grader worker`` processes, and records what comes back.
+
+    :meth:`enqueue` only hands the id to this dispatcher's thread (the web request or the sweeper never waits
+    on the broker); an id it had not sent when the server died is still ``queued`` in the database, and the
+    next server's start-up sends it.
+    """
+
+    def __init__(self, db: Database, exercises: Any, broker_url: str, *, queue_name: str = DEFAULT_QUEUE) -> None:
+        self.db, self.exercises, self.broker_url, self.queue_name = db, exercises, broker_url, queue_name
+        self.app = make_app(broker_url, visibility_timeout_s=visibility_timeout_s(DEFAULT_MAX_TASK_S),
+                            queue=queue_name)
+        self.batch_id = f"portal-{uuid.uuid4().hex}"
+        self._ids: queue.Queue[int] = queue.Queue()
+        self._out: dict[str, Out] = {}
+        self._bundles: dict[tuple[str, str], Bundle] = {}  # (slug, version) -> its bundle, made once
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def connect(self) -> None:
+        """The broker, reachable within a few seconds, or one error naming it (before the server starts)."""
+        from kombu import Connection
+
+        try:
+            with Connection(self.broker_url, connect_timeout=3) as conn:
+                conn.ensure_connection(max_retries=1, timeout=3)
+        except Exception as exc:
+            raise GraderError(f"cannot reach the broker at {safe_url(self.broker_url)} ({type(exc).__name__}: "
+                              f"{exc})", tip="start Redis there, or pass the right --broker URL "
+                                             "(redis://HOST:6379/0), or drop --broker to grade on this machine"
+                              ) from None
+
+    def enqueue(self, submission_id: int) -> None:
+        self._ids.put(submission_id)
+
+    # ------------------------------------------------------------------------- the dispatcher's thread
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="frg-portal-celery", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sending and collecting; tasks still out stay claimed, and the next server sends them again."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.app.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(queue.Empty):
+                sid = self._ids.get(timeout=POLL_S)
+                self._send_safely(sid)
+                while True:  # everything else already waiting, before looking at results
+                    self._send_safely(self._ids.get_nowait())
+            self._collect()
+
+    def _send_safely(self, sid: int) -> None:
+        try:
+            self.send(sid)
+        except Exception:  # the broker or the database is away: the sweeper sends it again later
+            time.sleep(POLL_S)
+
+    def send(self, submission_id: int) -> bool:
+        """Claim one queued job and put its task on the broker; False when it was not queued (done, taken)."""
+        with self.db.session() as s:
+            row = s.get(Submission, submission_id)
+            if row is None or row.state != "queued":
+                return False
+            slug, blob = row.publication.slug, row.files
+        try:
+            ex = self.exercises.get(slug)
+        except GraderError as exc:  # as the local pool: the grader's fault, retried, never the student's
+            token = claim(self.db, submission_id, dt.timedelta(minutes=5))
+            if token is not None and fault(self.db, submission_id, token,
+                                           f"the grader failed (not your fault): {exc.message}"):
+                self.enqueue(submission_id)
+            return False
+        limit = task_time_limit_s(ex, 1)
+        # Celery hands the task of a worker that died to another once its visibility timeout has passed; the
+        # portal takes the job back only after that, so it never races the broker's own redelivery.
+        lease = dt.timedelta(seconds=visibility_timeout_s(max(DEFAULT_MAX_TASK_S, limit)) + limit + 60)
+        token = claim(self.db, submission_id, lease)
+        if token is None:
+            return False
+        try:
+            task = self.task_for(ex, submission_id, blob)
+            result = self.app.send_task(TASK_NAME, args=[task.to_json()], queue=self.queue_name, task_id=token,
+                                        time_limit=limit, soft_time_limit=limit - 2,
+                                        headers={"frg_queued_at": task.queued_at})
+        except Exception:
+            self._release(submission_id, token)
+            raise
+        self._out[token] = Out(submission_id, token, ex.version, task, result)
+        return True
+
+    def task_for(self, ex: Exercise, submission_id: int, blob: bytes) -> Task:
+        """The task that grades one submission: the batch's format, the student key being the id."""
+        bundle = self._bundles.get((ex.slug, ex.version))
+        if bundle is None:
+            bundle = self._bundles[(ex.slug, ex.version)] = bundle_exercise(ex)
+        store_bundles(self.broker_url, [bundle])  # again each time: the broker's copy expires
+        sub = to_submission(unpack(blob), f"submission-{submission_id}")
+        item = TaskSubmission(str(submission_id), str(sub.path), sub.sha256, sub.files)
+        inline = None if is_redis(self.broker_url) else bundle.to_json()
+        return Task(self.batch_id, ex.slug, ex.version, bundle.sha256, (item,), __version__, False, time.time(),
+                    inline)
+
+    def _release(self, submission_id: int, token: str) -> None:
+        """Undo a claim whose task never left (the broker is away): queued again, no try spent."""
+        with contextlib.suppress(Exception), self.db.session(write=True) as s:
+            s.execute(update(Submission).where(Submission.id == submission_id, Submission.claim == token)
+                      .values(state="queued", phase="queued", claim=None, lease_until=None, started_at=None,
+                              enqueued_at=None, tries=Submission.tries - 1))
+
+    def _collect(self) -> None:
+        for token, out in list(self._out.items()):
+            try:
+                if not out.result.ready():
+                    continue
+                meta = {"status": out.result.state, "result": out.result.result}
+            except Exception:  # the broker is away this round: ask again the next
+                return
+            self._out.pop(token)
+            with contextlib.suppress(Exception):
+                out.result.forget()
+            with contextlib.suppress(Exception):  # a database error: the lease runs out and the sweeper re-sends
+                self.finish(out, meta)
+
+    def finish(self, out: Out, meta: dict[str, Any]) -> str:
+        """Record a finished task's answer once, or put the job back as a grader fault; what happened."""
+        problem: str | None = None
+        report: Report | None = None
+        if meta.get("status") != "SUCCESS":
+            problem = f"the task failed on a worker ({meta.get('status')}: {meta.get('result')})"
+        else:
+            answer = meta.get("result")
+            try:
+                if isinstance(answer, dict) and answer.get("error"):
+                    raise JobError(f"worker {answer.get('worker')}: {answer['error']}")
+                parsed = parse_result(answer, out.task)
+                if "refused" in parsed or "cancelled" in parsed:
+                    raise JobError(parsed.get("refused") or "the task was cancelled")
+                res = parsed["results"][0]
+                if res["fault"] or res["report"] is None:
+                    raise JobError(res["fault"] or "the worker sent no report")
+                report = Report.from_dict(res["report"])
+                problem = grader_fault(report)
+            except (JobError, KeyError, IndexError, TypeError, ValueError) as exc:
+                problem = exc.message if isinstance(exc, GraderError) else f"a malformed result ({exc})"
+        if problem is None and report is not None:
+            return "recorded" if record(self.db, out.submission_id, out.token, out.version, report) else "lost"
+        if fault(self.db, out.submission_id, out.token, f"the grader failed (not your fault): {problem}"):
+            self.enqueue(out.submission_id)
+        return "fault"
