@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 # Tool and VCS folders: never part of anyone's work, and often large.
 SKIP_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".pytest_cache",
-                       ".ruff_cache"})
+                       ".ruff_cache", "__MACOSX"})  # the last: what macOS adds to a zip of a folder
 
 
 def skipped(rel: PurePath) -> bool:

@@ -7,6 +7,7 @@ quizzes parse them. Nothing here runs a submission.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,13 @@ def read_submission(path: Path, entry: str) -> Submission:
             if total > MAX_SUBMISSION_BYTES:
                 break
             files.append((rel.as_posix(), data))
+    return Submission(path=path, files=tuple(files), sha256=files_hash(files))
+
+
+def files_hash(files: Iterable[tuple[str, bytes]]) -> str:
+    """The submission's hash: each file's name and content hash, in the order given (the journal and the
+    portal compare submissions by it)."""
     h = hashlib.sha256()
     for name, data in files:
         h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-    return Submission(path=path, files=tuple(files), sha256=h.hexdigest())
+    return h.hexdigest()

@@ -8,16 +8,14 @@ claims), and hidden or tool folders are skipped as :func:`grader.sandbox.read_su
 
 from __future__ import annotations
 
-import hashlib
 import io
 import posixpath
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from ..errors import GraderError
-from ..sandbox import MAX_SUBMISSION_BYTES, MAX_SUBMISSION_FILES, Submission
-
-_SKIP = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".pytest_cache", "__MACOSX"}
+from ..files import skipped
+from ..submission import MAX_SUBMISSION_BYTES, MAX_SUBMISSION_FILES, Submission, files_hash
 
 
 class UploadError(GraderError):
@@ -53,7 +51,7 @@ def _member_path(name: str) -> str | None:
     parts = PurePosixPath(posixpath.normpath(name)).parts
     if not parts or ".." in parts:
         raise UploadError(f"the zip holds an unsafe file name: {name!r}")
-    if any(p in _SKIP or p.startswith(".") for p in parts):
+    if skipped(PurePosixPath(*parts)):
         return None
     return "/".join(parts)
 
@@ -116,11 +114,8 @@ def unpack(blob: bytes) -> dict[str, bytes]:
 
 
 def fingerprint(files: dict[str, bytes]) -> str:
-    """The submission hash :func:`grader.sandbox.read_submission` gives the same files."""
-    h = hashlib.sha256()
-    for name, data in sorted(files.items()):
-        h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-    return h.hexdigest()
+    """The submission's hash, over its files in name order."""
+    return files_hash(sorted(files.items()))
 
 
 def to_submission(files: dict[str, bytes], label: str) -> Submission:
