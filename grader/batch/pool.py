@@ -3,18 +3,16 @@ its whole life, fed chunks through a queue; rows come back as they are graded.""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import multiprocessing as mp
 import os
 import queue
 import signal
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._process import die_with_parent
 from ..errors import GraderError
 from ..grading import Grader
 from ..results import SummaryRow
@@ -27,15 +25,6 @@ class _WorkerOptions:
     require_full_isolation: bool
     parent_pid: int
     pytest_reports: bool = False
-def _die_with_parent(parent_pid: int) -> None:
-    # If the batch is killed (even kill -9), each worker gets SIGTERM and takes its zygote down with it.
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-
 def _worker_main(tasks: Any, results: Any, options: _WorkerOptions) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     grader = Grader(require_full_isolation=options.require_full_isolation)
@@ -45,7 +34,7 @@ def _worker_main(tasks: Any, results: Any, options: _WorkerOptions) -> None:
         os._exit(143)
 
     signal.signal(signal.SIGTERM, stop)
-    _die_with_parent(options.parent_pid)
+    die_with_parent(signal.SIGTERM, options.parent_pid)  # the batch killed, even by kill -9
     try:
         while (item := tasks.get()) is not None:
             chunk_id, chunk = item

@@ -19,6 +19,20 @@ RESULT_EXPIRES_S = 24 * 3600
 BROKER_KEY_PREFIX = "frg:"  # our own keys on the broker's Redis (exercise bundles)
 
 
+def check_broker(url: str, tip: str) -> None:
+    """The broker reachable within a few seconds, or one GraderError naming it (password masked)."""
+    from kombu import Connection
+
+    from ..errors import GraderError
+
+    try:
+        with Connection(url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:
+        raise GraderError(f"cannot reach the broker at {safe_url(url)} ({type(exc).__name__}: {exc})",
+                          tip=tip) from None
+
+
 def safe_url(url: str) -> str:
     """The broker URL with any password masked, for messages."""
     return str(maybe_sanitize_url(url))

@@ -25,7 +25,7 @@ from ..render import write_reports
 from ..results import Report, SummaryRow
 from ..sandbox import read_submission
 from ..spec import Exercise
-from .app import DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, make_app, safe_url
+from .app import DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, check_broker, make_app, safe_url
 from .jobs import (
     MAX_TASK_BYTES,
     Bundle,
@@ -77,15 +77,8 @@ class CeleryExecutor:
 
     def connect(self) -> Any:
         """The broker, reachable, within a few seconds, or one clear error naming it."""
-        from kombu import Connection
-
-        try:
-            with Connection(self.broker_url, connect_timeout=3) as conn:
-                conn.ensure_connection(max_retries=1, timeout=3)
-        except Exception as exc:
-            raise GraderError(f"cannot reach the broker at {safe_url(self.broker_url)} ({type(exc).__name__}: "
-                              f"{exc})", tip="start Redis there (or start nothing and drop --broker to grade on "
-                                             "this machine), or pass the right URL: redis://HOST:6379/0") from None
+        check_broker(self.broker_url, tip="start Redis there (or start nothing and drop --broker to grade on "
+                                          "this machine), or pass the right URL: redis://HOST:6379/0")
         return make_app(self.broker_url, visibility_timeout_s=visibility_timeout_s(DEFAULT_MAX_TASK_S),
                         queue=self.queue)
 

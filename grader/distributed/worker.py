@@ -9,15 +9,12 @@ folder and kept. The worker writes no report: it sends each back as JSON, and th
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import hashlib
 import json
 import os
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import GraderError, IsolationError
+from .._process import die_with_parent
+from ..errors import IsolationError
 from ..grading import Grader
 from ..results import Load, Report, SubmissionInfo, SubmissionRun
 from ..sandbox import Submission
 from ..scoring import build_report
 from ..spec import Exercise
-from .app import BROKER_KEY_PREFIX, DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, make_app, safe_url
+from .app import BROKER_KEY_PREFIX, DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, check_broker, make_app
 from .jobs import Bundle, JobError, Task, install_bundle, version_mismatch, visibility_timeout_s
 
 
@@ -61,10 +59,7 @@ class WorkerContext:
 
     def start_process(self) -> None:
         """Run in each pool process as it starts: die with the worker, and start the grading session now."""
-        if sys.platform.startswith("linux"):
-            # A worker killed with SIGKILL takes its pool processes (and with them their zygotes) along.
-            with contextlib.suppress(OSError, AttributeError):
-                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        die_with_parent(signal.SIGKILL)  # a worker killed with SIGKILL takes its pool processes along
         self._store = None  # a Redis connection is never shared across a fork
         self.grader = Grader(require_full_isolation=self.require_full_isolation)
         _ = self.grader.zygote  # start the zygote before the first task, not during it
@@ -235,11 +230,4 @@ def run_worker(broker_url: str, *, concurrency: int, queues: list[str], require_
 
 
 def _check_broker(url: str) -> None:
-    from kombu import Connection
-
-    try:
-        with Connection(url, connect_timeout=3) as conn:
-            conn.ensure_connection(max_retries=1, timeout=3)
-    except Exception as exc:
-        raise GraderError(f"cannot reach the broker at {safe_url(url)} ({type(exc).__name__}: {exc})",
-                          tip="start Redis there, or pass the right --broker URL (redis://HOST:6379/0)") from None
+    check_broker(url, tip="start Redis there, or pass the right --broker URL (redis://HOST:6379/0)")

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, abort, current_app, render_template
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..errors import GraderError
 from ..spec import Exercise, list_exercises, load_exercise
 from .config import PortalConfig
 from .db import Database
@@ -87,6 +88,14 @@ class PortalState:
 def state() -> PortalState:
     portal: PortalState = current_app.extensions["grader_portal"]
     return portal
+
+
+def exercise_or_404(slug: str) -> Exercise:
+    """The published exercise ``slug`` as the web process has it loaded; 404 for one it cannot load."""
+    try:
+        return state().exercises.get(slug)
+    except GraderError:
+        abort(404)
 
 
 def create_app(config: PortalConfig) -> Flask:

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import update
 
 from .. import __version__
-from ..distributed.app import DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, make_app, safe_url
+from ..distributed.app import DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, check_broker, make_app
 from ..distributed.executor import store_bundles
 from ..distributed.jobs import (
     Bundle,
@@ -83,16 +83,8 @@ class CeleryDispatcher:
 
     def connect(self) -> None:
         """The broker, reachable within a few seconds, or one error naming it (before the server starts)."""
-        from kombu import Connection
-
-        try:
-            with Connection(self.broker_url, connect_timeout=3) as conn:
-                conn.ensure_connection(max_retries=1, timeout=3)
-        except Exception as exc:
-            raise GraderError(f"cannot reach the broker at {safe_url(self.broker_url)} ({type(exc).__name__}: "
-                              f"{exc})", tip="start Redis there, or pass the right --broker URL "
-                                             "(redis://HOST:6379/0), or drop --broker to grade on this machine"
-                              ) from None
+        check_broker(self.broker_url, tip="start Redis there, or pass the right --broker URL (redis://HOST:6379/0), "
+                                          "or drop --broker to grade on this machine")
 
     def enqueue(self, submission_id: int) -> None:
         self._ids.put(submission_id)

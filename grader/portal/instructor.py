@@ -20,8 +20,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from ..errors import GraderError
-from ..spec import Exercise
 from .accounts import import_roster, open_signup
+from .app import exercise_or_404 as _exercise
 from .app import state
 from .classdata import class_data, near_deadline
 from .classdata import grades as grades_text
@@ -41,13 +41,6 @@ def instructor_required(view: F) -> F:
             abort(403)
         return view(*args, **kwargs)
     return login_required(wrapped)
-
-
-def _exercise(slug: str) -> Exercise:
-    try:
-        return state().exercises.get(slug)
-    except GraderError:
-        abort(404)
 
 
 def _publication(s: Session, slug: str) -> Publication:

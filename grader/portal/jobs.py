@@ -15,14 +15,12 @@ that no queue holds any more (the server was killed with them in its memory).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import json
 import multiprocessing as mp
 import os
 import queue
 import signal
-import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -33,6 +31,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from .._process import die_with_parent
 from ..errors import GraderError
 from ..grading import Grader
 from ..results import Report
@@ -238,16 +237,6 @@ class _WorkerOptions:
     disabled_layers: frozenset[str] | None
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    # The same contract as the batch's workers: when the server dies, even by kill -9, its workers get SIGTERM
-    # and take their zygotes (and with them every sandbox) down; the sweeper re-queues their jobs on restart.
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-
 def _worker_main(tasks: Any, options: _WorkerOptions) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     grader = Grader(disabled_layers=set(options.disabled_layers) if options.disabled_layers else None)
@@ -257,7 +246,8 @@ def _worker_main(tasks: Any, options: _WorkerOptions) -> None:
         os._exit(143)
 
     signal.signal(signal.SIGTERM, stop)
-    _die_with_parent(options.parent_pid)
+    # The server killed, even by kill -9: the sweeper re-queues this worker's jobs on restart.
+    die_with_parent(signal.SIGTERM, options.parent_pid)
     db = Database(options.db_url)
     try:
         while True:

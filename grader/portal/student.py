@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from ..errors import GraderError
 from ..handout import handout_files
 from ..render.html import render_html, render_statement
-from ..spec import Exercise
+from .app import exercise_or_404 as _exercise
 from .app import state
 from .course import Refused, attempts, counting, full_report, shown_report, student_window, submit
 from .forms import SubmitForm
@@ -25,13 +24,6 @@ from .models import Publication, Submission, User, utcnow
 from .uploads import UploadError, from_paste, from_upload, pack, unpack
 
 bp = Blueprint("student", __name__)
-
-
-def _exercise(slug: str) -> Exercise:
-    try:
-        return state().exercises.get(slug)
-    except GraderError:
-        abort(404)
 
 
 def _publication(s: Session, slug: str) -> Publication:
