@@ -1,9 +1,13 @@
-"""Bounded load on ``grader serve`` over loopback: N students (200) each hand in twice within a window (60 s)
-through HTTP (log in, upload app.py, poll the status until graded, read the feedback), graded by the local
-pool on this machine. Then ``grader batch`` grades the same submissions with as many workers, in the same run.
+"""Bounded load on ``grader serve`` over loopback, graded by the local pool on this machine, in two phases:
 
-Prints: failed requests, grading throughput of each, p50/p95 of submit-to-feedback latency (from the upload's
-POST to the feedback page loaded) and of page times (every GET and POST the students made).
+1. spread: N students (200) each hand in twice within a window (60 s), the 2N hand-ins arriving evenly, through
+   HTTP (log in, upload app.py, follow the status as status.js does until graded, read the feedback);
+2. rush: N other students all hand in at once, twice each, so the queue stays full: the grading throughput.
+   Then ``grader batch`` grades the same submissions with as many workers, in the same run.
+
+Prints, per phase: failed requests, p50/p95 of submit-to-feedback latency (from the upload's POST to the feedback
+page loaded) and of page times (every GET and POST the students made), the web process's CPU per hand-in; and
+the grading throughput of the rush against the batch's.
 
     .venv/bin/python benchmarks/bench_portal.py --students 200 --window 60 --workers 2
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.cookiejar
+import json
 import os
 import re
 import socket
@@ -43,6 +48,7 @@ class Stats:
     pages: list[float] = field(default_factory=list)
     feedback: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    status_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def page(self, seconds: float) -> None:
@@ -66,6 +72,14 @@ class Student:
     def get(self, path: str) -> str:
         return self._open(self.base + path)[1]
 
+    def wait_status(self, path: str) -> str:
+        """A status request; not a page time, since a long poll is meant to take until the job moves on."""
+        with self.opener.open(self.base + path, timeout=60) as resp:
+            body: str = resp.read().decode()
+        with self.stats.lock:
+            self.stats.status_requests += 1
+        return body
+
     def post_form(self, path: str, token: str, data: dict[str, str]) -> str:
         body = urllib.parse.urlencode({**data, "csrf_token": token}).encode()
         return self._open(urllib.request.Request(self.base + path, data=body))[0]
@@ -79,26 +93,39 @@ class Student:
                                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
         return self._open(req)[0]
 
-    def run(self, start_at: float, gap_s: float, poll_s: float = 1.0) -> None:
+    def wait_graded(self, path: str) -> None:
+        """Follow the status as status.js does: a long poll from what was last seen, then ask again when the
+        server says (at once after a request that waited; later when it was too busy to hold one open)."""
+        seen = {"state": "queued", "phase": "queued"}
+        while True:
+            query = urllib.parse.urlencode({"wait": 10, **seen})
+            status = json.loads(self.wait_status(f"{path}/status.json?{query}"))
+            if status["state"] == "done":
+                return
+            seen = {"state": status["state"], "phase": status["phase"]}
+            time.sleep(float(status.get("next_poll_s", 1.0)))
+
+    def run(self, hand_ins: tuple[float, float]) -> None:
+        """Log in, then hand in the starter at ``hand_ins[0]`` and the solution at ``hand_ins[1]`` (monotonic
+        times), or as soon as the first one's feedback is read if that is later."""
         try:
-            time.sleep(max(0.0, start_at - time.monotonic()))
+            time.sleep(max(0.0, hand_ins[0] - time.monotonic()))
             page = self.get("/login")
             self.post_form("/login", _token(page), {"username": self.name, "password": PASSWORD})
-            for content in (WRONG, RIGHT):
+            for at, content in zip(hand_ins, (WRONG, RIGHT), strict=True):
+                time.sleep(max(0.0, at - time.monotonic()))
                 token = _token(self.get(f"/exercises/{SLUG}"))
                 t = time.perf_counter()
                 url = self.upload(f"/exercises/{SLUG}/submit", token, content)
                 path = urllib.parse.urlsplit(url).path
                 if not re.fullmatch(r"/submissions/\d+", path):
                     raise RuntimeError(f"the hand-in was refused: {url}")
-                while '"state":"done"' not in self.get(path + "/status.json").replace(" ", ""):
-                    time.sleep(poll_s)
+                self.wait_graded(path)
                 page = self.get(path)
                 with self.stats.lock:
                     self.stats.feedback.append(time.perf_counter() - t)
                 if "Score:" not in page:
                     raise RuntimeError(f"{path}: no score on the feedback page")
-                time.sleep(gap_s)
         except Exception as exc:  # every failure is counted and printed, none is retried
             with self.stats.lock:
                 self.stats.failures.append(f"{self.name}: {type(exc).__name__}: {exc}")
@@ -145,18 +172,71 @@ def _ts(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process ``pid`` has used (its own threads, not its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Phase:
+    name: str
+    stats: Stats
+    wall: float
+    web_cpu: float
+    first_id: int  # the phase's submissions have ids above this
+
+
+def _run_phase(name: str, base: str, names: list[str], schedule: list[tuple[float, float]], server_pid: int,
+               db_path: Path) -> Phase:
+    stats = Stats()
+    with sqlite3.connect(db_path) as conn:
+        first_id = conn.execute("SELECT coalesce(max(id), 0) FROM submissions").fetchone()[0]
+    cpu0, t0 = _cpu_s(server_pid), time.monotonic()
+    threads = [threading.Thread(target=Student(base, n, stats).run, args=((t0 + a, t0 + b),))
+               for n, (a, b) in zip(names, schedule, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Phase(name, stats, time.monotonic() - t0, _cpu_s(server_pid) - cpu0, first_id)
+
+
+def _graded(db_path: Path, phase: Phase) -> list[tuple[str, str, bytes]]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT s.started_at, s.finished_at, s.files FROM submissions s JOIN users u "
+                            "ON u.id = s.user_id WHERE u.username LIKE 'student-%' AND s.state = 'done' "
+                            "AND s.id > ?", (phase.first_id,)).fetchall()
+
+
+def _report(phase: Phase, students: int) -> None:
+    st = phase.stats
+    print(f"[{phase.name}] hand-ins {2 * students} over {phase.wall:.1f} s; failed students: {len(st.failures)}")
+    for f in st.failures[:10]:
+        print("  ", f)
+    if st.feedback:
+        print(f"[{phase.name}] submit-to-feedback: p50 {_pct(st.feedback, 50):.2f} s, "
+              f"p95 {_pct(st.feedback, 95):.2f} s, max {max(st.feedback):.2f} s (n={len(st.feedback)})")
+    if st.pages:
+        print(f"[{phase.name}] page times: p50 {1000 * _pct(st.pages, 50):.0f} ms, "
+              f"p95 {1000 * _pct(st.pages, 95):.0f} ms (n={len(st.pages)} requests, "
+              f"{len(st.pages) / phase.wall:.1f}/s, {len(st.pages) / (2 * students):.1f} per hand-in) and "
+              f"{st.status_requests} status requests ({st.status_requests / (2 * students):.1f} per hand-in); "
+              f"web process CPU {phase.web_cpu:.1f} s ({1000 * phase.web_cpu / (2 * students):.0f} ms per hand-in)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--students", type=int, default=200)
-    ap.add_argument("--window", type=float, default=60.0, help="seconds over which the students start")
+    ap.add_argument("--window", type=float, default=60.0, help="seconds within which the hand-ins arrive")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--threads", type=int, default=16, help="the server's web threads")
-    ap.add_argument("--poll", type=float, default=1.0, help="seconds between status polls (status.js: 1)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-portal-"))
     db_path = tmp / "portal.db"
-    names = _make_students(f"sqlite:///{db_path}", args.students)
+    n = args.students
+    names = _make_students(f"sqlite:///{db_path}", 2 * n)
     port = _free_port()
     cmd = [sys.executable, "-c", "from grader.cli import main; main()", "serve", "--db", f"sqlite:///{db_path}",
            "--port", str(port), "--workers", str(args.workers), "--threads", str(args.threads),
@@ -176,27 +256,23 @@ def main() -> None:
                 time.sleep(0.2)
         base = f"http://127.0.0.1:{port}"
         # One hand-in before the clock starts, so every worker's zygote is up (as the batch's are warmed).
-        Student(base, "bench-first", Stats()).run(0.0, 0.0)
-        stats = Stats()
-        t0 = time.monotonic()
-        # Each student starts at a point of the first half of the window, so both hand-ins fit in it.
-        students = [Student(base, name, stats) for name in names]
-        threads = [threading.Thread(target=s.run, args=(t0 + i * args.window / 2 / len(students), 1.0, args.poll))
-                   for i, s in enumerate(students)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.monotonic() - t0
+        Student(base, "bench-first", Stats()).run((0.0, 0.0))
+        # (1) The issue's load: 2N hand-ins arriving evenly within the window. Student i hands in the starter at
+        # i * W / 2N and the solution half a window later (or once the first feedback is read, if later).
+        half = args.window / 2
+        spread = _run_phase("spread", base, names[:n], [(i * half / n, i * half / n + half) for i in range(n)],
+                            server.pid, db_path)
+        # (2) A deadline rush, for the grading throughput: N other students all hand in at once, each the
+        # starter then (after its feedback) the solution, so the queue is never empty until the end.
+        rush = _run_phase("rush", base, names[n:], [(0.0, 0.0)] * n, server.pid, db_path)
     finally:
         server.terminate()
         server.wait(timeout=60)
         log.close()
 
     with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT s.started_at, s.finished_at, s.files FROM submissions s JOIN users u "
-                            "ON u.id = s.user_id WHERE u.username LIKE 'student-%' AND s.state = 'done'").fetchall()
         not_done = conn.execute("SELECT count(*) FROM submissions WHERE state != 'done'").fetchone()[0]
+    rows = _graded(db_path, rush)
     first, last = min(_ts(r[0]) for r in rows), max(_ts(r[1]) for r in rows)
     portal_rate = len(rows) / (last - first).total_seconds()
 
@@ -218,19 +294,12 @@ def main() -> None:
         raise SystemExit(done.stderr[-2000:])
     batch_rate = len(rows) / batch_wall
 
-    print(f"students {args.students}, hand-ins {2 * args.students} over {wall:.1f} s "
-          f"(window {args.window:g} s), grading workers {args.workers}, web threads {args.threads}, "
-          f"status polled every {args.poll:g} s")
-    print(f"failed students: {len(stats.failures)}; submissions not done at the end: {not_done}")
-    for f in stats.failures[:10]:
-        print("  ", f)
-    if stats.feedback:
-        print(f"submit-to-feedback: p50 {_pct(stats.feedback, 50):.2f} s, p95 {_pct(stats.feedback, 95):.2f} s, "
-              f"max {max(stats.feedback):.2f} s (n={len(stats.feedback)})")
-    print(f"page times: p50 {1000 * _pct(stats.pages, 50):.0f} ms, p95 {1000 * _pct(stats.pages, 95):.0f} ms "
-          f"(n={len(stats.pages)} requests, {len(stats.pages) / wall:.1f}/s)")
-    print(f"grading throughput: portal {portal_rate:.2f} submissions/s (first start to last record), "
-          f"grader batch {batch_rate:.2f}/s ({batch_wall:.1f} s wall for {len(rows)}); portal/batch "
+    print(f"students {n} per phase, grading workers {args.workers}, web threads {args.threads}; "
+          f"submissions not done at the end: {not_done}")
+    _report(spread, n)
+    _report(rush, n)
+    print(f"grading throughput in the rush: portal {portal_rate:.2f} submissions/s (first start to last record), "
+          f"grader batch {batch_rate:.2f}/s ({batch_wall:.1f} s wall for the same {len(rows)}); portal/batch "
           f"{portal_rate / batch_rate:.2f}")
 
 

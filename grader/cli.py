@@ -551,9 +551,11 @@ def serve(db_url: str, host: str, port: int, workers: int | None, demo: bool, in
         raise GraderError("--workers and --broker do not go together: with --broker the `grader worker` "
                           "processes on the broker grade", tip="drop --workers, or drop --broker to grade here")
     config = PortalConfig(secret_key=_secret(secret_file), db_url=db_url, exercises_dir=exercises_dir,
-                          workers=0 if broker else os.cpu_count() or 1 if workers is None else workers,
+                          workers=0 if broker else workers if workers is not None else os.cpu_count() or 1,
                           secure_cookies=not insecure_cookies, trusted_proxies=trusted_proxies,
-                          login_limit=login_limit, broker_url=broker, broker_queue=queue_name)
+                          login_limit=login_limit, broker_url=broker, broker_queue=queue_name,
+                          # half the web threads may hold a status request open; the rest serve pages
+                          long_polls=max(1, threads // 2))
     app = create_app(config)
     portal = app.extensions["grader_portal"]
     if demo:

@@ -101,7 +101,8 @@ def test_hand_in_queue_then_feedback_and_history(app: Flask, alice: Browser, gra
     assert "status.js" in page and "Position in the queue: <strong id=\"position-n\">1</strong>" in page
     status = alice.get(f"/submissions/{sid}/status.json").json
     assert status is not None and status.pop("times")["started"] is None
-    assert status == {"state": "queued", "phase": "queued", "position": 1, "wait_s": 2.0, "fault_message": ""}
+    assert status == {"state": "queued", "phase": "queued", "position": 1, "wait_s": 2.0, "fault_message": "",
+                      "next_poll_s": 1.0}
     assert grade_all(app, grader_session) == ["recorded"]
     times = alice.get(f"/submissions/{sid}/status.json").json["times"]  # type: ignore[index]
     # Every phase has its own timestamp, in order (the "checking" phase starts when the app has loaded).

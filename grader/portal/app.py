@@ -23,6 +23,7 @@ from .config import PortalConfig
 from .db import Database
 from .jobs import Dispatcher, LocalPool, Sweeper
 from .models import User
+from .watch import StatusWatch
 
 if TYPE_CHECKING:
     from .broker import CeleryDispatcher
@@ -79,6 +80,7 @@ class PortalState:
     config: PortalConfig
     db: Database
     exercises: Exercises
+    watch: StatusWatch
     dispatcher: Dispatcher = field(default_factory=_Waiting)
     pool: LocalPool | None = None
     celery: CeleryDispatcher | None = None
@@ -121,7 +123,8 @@ def create_app(config: PortalConfig) -> Flask:
     db = Database(config.db_url)
     if config.upgrade_db:
         db.upgrade()
-    app.extensions["grader_portal"] = PortalState(config, db, Exercises(config.exercises_dir))
+    app.extensions["grader_portal"] = PortalState(config, db, Exercises(config.exercises_dir),
+                                                  StatusWatch(db, slots=config.long_polls))
 
     CSRFProtect(app)
     login = LoginManager(app)
@@ -206,6 +209,7 @@ def start_grading(app: Flask) -> PortalState:
 
 def stop_grading(app: Flask) -> None:
     portal: PortalState = app.extensions["grader_portal"]
+    portal.watch.stop()
     if portal.sweeper is not None:
         portal.sweeper.stop()
     if portal.pool is not None:

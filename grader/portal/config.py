@@ -21,3 +21,4 @@ class PortalConfig:
     upgrade_db: bool = True  # run the Alembic migrations when the app is created
     broker_url: str | None = None  # grade on `grader worker` processes on this Celery broker, not a local pool
     broker_queue: str = "grader"
+    long_polls: int = 4  # status requests that may wait for a change at once, each holding a web thread

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -141,11 +141,35 @@ def submission(submission_id: int) -> str:
                                mine=mine)
 
 
+MAX_WAIT_S = 10.0  # the longest one status request is held open (a queued job's position is refreshed as often)
+
+
+def _poll_hint(status: dict[str, object]) -> float:
+    """When a client that could not wait should ask again: a job far down the queue need not ask every second."""
+    wait = status.get("wait_s")
+    return min(10.0, max(1.0, wait / 4)) if isinstance(wait, (int, float)) else 1.0
+
+
 @bp.route("/submissions/<int:submission_id>/status.json")
 @login_required
 def submission_status(submission_id: int) -> dict[str, object]:
-    with state().db.session() as s:
-        return _status(s, _own_submission(s, submission_id))
+    """The job's status. With ``?wait=S&state=…&phase=…`` (what the page last showed) it is a long poll: the
+    answer comes when the job has moved on from that, or after S seconds (at most :data:`MAX_WAIT_S`).
+    ``next_poll_s`` says when to ask again: 0 after a request that waited, more when the server was too busy
+    to hold one open."""
+    portal = state()
+    wait_s = min(max(request.args.get("wait", 0.0, type=float) or 0.0, 0.0), MAX_WAIT_S)
+    known = (request.args.get("state", ""), request.args.get("phase", ""))
+    with portal.db.session() as s:
+        status = _status(s, _own_submission(s, submission_id))
+    waited = False
+    if wait_s > 0 and status["state"] != "done" and known == (status["state"], status["phase"]):
+        waited = portal.watch.wait(submission_id, known, wait_s)
+        if waited:
+            with portal.db.session() as s:
+                status = _status(s, _own_submission(s, submission_id))
+    status["next_poll_s"] = 0.0 if waited or status["state"] == "done" else _poll_hint(status)
+    return status
 
 
 @bp.route("/submissions/<int:submission_id>/report")
