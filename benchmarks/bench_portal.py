@@ -172,10 +172,39 @@ def _ts(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _cpu_s(pid: int) -> float:
     """User + system CPU seconds the process ``pid`` has used (its own threads, not its children)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_s(root: int) -> float:
+    """CPU seconds of ``root`` and every process under it, alive or already reaped by one of them (a live
+    process's cutime/cstime hold its reaped children's): the grading workers, their zygotes and sandboxes."""
+    parents: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                parents[int(d.name)] = int(_stat(int(d.name))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grew = {root}, True
+    while grew:
+        more = {p for p, pp in parents.items() if pp in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0.0
+    for pid in tree:
+        try:
+            f = _stat(pid)
+        except OSError:
+            continue
+        total += sum(int(x) for x in f[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 @dataclass
@@ -184,6 +213,8 @@ class Phase:
     stats: Stats
     wall: float
     web_cpu: float
+    all_cpu: float  # the server's whole process tree: the web process and the grading
+    client_cpu: float  # this process: the students' HTTP clients
     first_id: int  # the phase's submissions have ids above this
 
 
@@ -192,14 +223,16 @@ def _run_phase(name: str, base: str, names: list[str], schedule: list[tuple[floa
     stats = Stats()
     with sqlite3.connect(db_path) as conn:
         first_id = conn.execute("SELECT coalesce(max(id), 0) FROM submissions").fetchone()[0]
-    cpu0, t0 = _cpu_s(server_pid), time.monotonic()
+    cpu0, tree0, t0 = _cpu_s(server_pid), _tree_cpu_s(server_pid), time.monotonic()
+    client0 = time.process_time()
     threads = [threading.Thread(target=Student(base, n, stats).run, args=((t0 + a, t0 + b),))
                for n, (a, b) in zip(names, schedule, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return Phase(name, stats, time.monotonic() - t0, _cpu_s(server_pid) - cpu0, first_id)
+    return Phase(name, stats, time.monotonic() - t0, _cpu_s(server_pid) - cpu0, _tree_cpu_s(server_pid) - tree0,
+                 time.process_time() - client0, first_id)
 
 
 def _graded(db_path: Path, phase: Phase) -> list[tuple[str, str, bytes]]:
@@ -223,6 +256,11 @@ def _report(phase: Phase, students: int) -> None:
               f"{len(st.pages) / phase.wall:.1f}/s, {len(st.pages) / (2 * students):.1f} per hand-in) and "
               f"{st.status_requests} status requests ({st.status_requests / (2 * students):.1f} per hand-in); "
               f"web process CPU {phase.web_cpu:.1f} s ({1000 * phase.web_cpu / (2 * students):.0f} ms per hand-in)")
+    grading = phase.all_cpu - phase.web_cpu
+    per = 1000 / (2 * students)
+    print(f"[{phase.name}] CPU per hand-in: web {per * phase.web_cpu:.0f} ms, grading {per * grading:.0f} ms, "
+          f"the clients {per * phase.client_cpu:.0f} ms; on average the server used "
+          f"{phase.all_cpu / phase.wall:.2f} cores and the clients {phase.client_cpu / phase.wall:.2f}")
 
 
 def main() -> None:

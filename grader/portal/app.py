@@ -21,7 +21,7 @@ from ..errors import GraderError
 from ..spec import Exercise, list_exercises, load_exercise
 from .config import PortalConfig
 from .db import Database
-from .jobs import Dispatcher, LocalPool, Sweeper
+from .jobs import Dispatcher, JobTimes, LocalPool, Sweeper
 from .models import User
 from .watch import StatusWatch
 
@@ -81,6 +81,7 @@ class PortalState:
     db: Database
     exercises: Exercises
     watch: StatusWatch
+    job_times: JobTimes = field(default_factory=JobTimes)
     dispatcher: Dispatcher = field(default_factory=_Waiting)
     pool: LocalPool | None = None
     celery: CeleryDispatcher | None = None

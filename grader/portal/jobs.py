@@ -22,6 +22,7 @@ import os
 import queue
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -413,15 +414,33 @@ def phase_times(row: Submission) -> dict[str, str | None]:
     return {k: (v.isoformat(timespec="milliseconds") + "Z" if v is not None else None) for k, v in stamps.items()}
 
 
-def queue_status(s: Session, row: Submission, workers: int) -> QueueStatus:
+class JobTimes:
+    """How long a job takes to grade: the mean of the last 50, read from the database at most every ``ttl_s``
+    (every queued student's status asks for it, and it moves slowly)."""
+
+    def __init__(self, ttl_s: float = 2.0) -> None:
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._value: tuple[float, float] | None = None  # (monotonic time read, seconds per job)
+
+    def per_job_s(self, s: Session) -> float:
+        with self._lock:
+            if self._value is not None and time.monotonic() - self._value[0] < self.ttl_s:
+                return self._value[1]
+        recent = list(s.execute(select(Submission.started_at, Submission.finished_at)
+                                .where(Submission.state == "done", Submission.started_at.is_not(None))
+                                .order_by(Submission.finished_at.desc()).limit(50)))
+        durations = [(f - st).total_seconds() for st, f in recent if f is not None and st is not None]
+        per_job = sum(durations) / len(durations) if durations else 2.0
+        with self._lock:
+            self._value = (time.monotonic(), per_job)
+        return per_job
+
+
+def queue_status(s: Session, row: Submission, workers: int, times: JobTimes) -> QueueStatus:
     if row.state != "queued":
         return QueueStatus(row.state, row.phase, None, None, row.fault_message, phase_times(row))
     ahead = s.scalar(select(func.count()).select_from(Submission).where(
         Submission.state == "queued", Submission.id < row.id)) or 0
-    recent = list(s.execute(select(Submission.started_at, Submission.finished_at)
-                            .where(Submission.state == "done", Submission.started_at.is_not(None))
-                            .order_by(Submission.finished_at.desc()).limit(50)))
-    durations = [(f - st).total_seconds() for st, f in recent if f is not None and st is not None]
-    per_job = sum(durations) / len(durations) if durations else 2.0
-    wait = (ahead // max(1, workers) + 1) * per_job
+    wait = (ahead // max(1, workers) + 1) * times.per_job_s(s)
     return QueueStatus(row.state, row.phase, ahead + 1, wait, row.fault_message, phase_times(row))

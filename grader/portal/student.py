@@ -124,7 +124,8 @@ def hand_in(slug: str) -> Response:
 
 
 def _status(s: Session, row: Submission) -> dict[str, object]:
-    return asdict(queue_status(s, row, max(1, state().config.workers)))
+    portal = state()
+    return asdict(queue_status(s, row, max(1, portal.config.workers), portal.job_times))
 
 
 @bp.route("/submissions/<int:submission_id>")
