@@ -155,7 +155,7 @@ def _make_students(db_url: str, n: int) -> list[str]:
     db.upgrade()
     seed_demo(db, EXERCISES)
     names = [f"student-{i:03d}" for i in range(n)]
-    digest = hash_password(PASSWORD)  # one scrypt for all: the benchmark measures grading, not sign-ups
+    digest = hash_password(PASSWORD)  # one hash for all: the benchmark measures logins, not sign-ups
     with db.session(write=True) as s:
         create_user(s, "bench-first", PASSWORD)
         for name in names:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from portal_support import BASE, EXERCISES, Browser, make_app, submission_id
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from grader.grading import Grader
 from grader.portal import jobs
@@ -61,6 +61,33 @@ def test_insecure_cookies_only_when_asked(tmp_path: Path) -> None:
     app = make_app(tmp_path, secure_cookies=False)
     cookie = next(c for c in Browser(app).login("alice").headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "Secure" not in cookie and "HttpOnly" in cookie
+
+
+def test_passwords_are_argon2id_and_an_older_hash_is_replaced_at_login(tmp_path: Path) -> None:
+    from argon2 import extract_parameters
+    from werkzeug.security import generate_password_hash
+
+    app = make_app(tmp_path)
+    db = app.extensions["grader_portal"].db
+
+    def stored(user: str) -> str:
+        with db.session() as s:
+            return s.scalars(select(User.password_hash).where(User.username == user)).one()
+
+    params = extract_parameters(stored("alice"))  # made by seed_demo through create_user
+    assert stored("alice").startswith("$argon2id$")
+    assert (params.memory_cost, params.time_cost, params.parallelism) == (19456, 2, 1)  # OWASP's minimum
+    # A course that started on the first portal has Werkzeug scrypt hashes: they still log in, and are upgraded.
+    with db.session(write=True) as s:
+        s.execute(update(User).where(User.username == "bob")
+                  .values(password_hash=generate_password_hash("demo-password", method="scrypt")))
+    assert stored("bob").startswith("scrypt:")
+    assert Browser(app).login("bob", "not-it").status_code == 200  # refused, and the old hash is kept
+    assert stored("bob").startswith("scrypt:")
+    assert Browser(app).login("bob").status_code == 302
+    assert stored("bob").startswith("$argon2id$")
+    assert Browser(app).login("bob").status_code == 302
+    assert Browser(app).login("bob", "not-it").status_code == 200
 
 
 def test_every_form_needs_its_csrf_token(world: tuple[Flask, dict[str, int]]) -> None:

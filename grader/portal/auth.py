@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..errors import GraderError
-from .accounts import authenticate, open_signup, use_signup
+from .accounts import authenticate, needs_rehash, open_signup, rehash, use_signup
 from .app import state
 from .forms import EmptyForm, LoginForm, SignupForm
 
@@ -27,9 +27,13 @@ def login() -> str | Response:
         return redirect(url_for("student.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        password = form.password.data or ""
         with state().db.session() as s:
-            user = authenticate(s, form.username.data or "", form.password.data or "")
+            user = authenticate(s, form.username.data or "", password)
         if user is not None:
+            if needs_rehash(user.password_hash):  # a hash from an older scheme: replaced now that we know it
+                with state().db.session(write=True) as s:
+                    rehash(s, user.id, password)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         flash("Wrong username or password.", "error")
