@@ -27,7 +27,7 @@ def _claimed(dispatcher: CeleryDispatcher, sid: int) -> Out:
     ex = dispatcher.exercises.get("login-greeting")
     token = jobs.claim(dispatcher.db, sid, dt.timedelta(minutes=5))
     assert token is not None
-    return Out(sid, token, ex.version, dispatcher.task_for(ex, sid, blob), None)
+    return Out(sid, token, ex.version, dispatcher.task_for(ex, sid, blob), None, jobs.utcnow())
 
 
 def test_a_workers_answer_is_recorded_once_and_a_fault_is_retried(tmp_path: Path, grader_session: Grader) -> None:

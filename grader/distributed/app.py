@@ -17,6 +17,10 @@ DEFAULT_QUEUE = "grader"
 DEFAULT_MAX_TASK_S = 600.0  # the longest task a worker accepts, unless told otherwise (--max-task-seconds)
 RESULT_EXPIRES_S = 24 * 3600
 BROKER_KEY_PREFIX = "frg:"  # our own keys on the broker's Redis (exercise bundles)
+# A task's state in the result backend once a submission's app has loaded (after Celery's own STARTED, which
+# ``task_track_started`` writes): its meta is bounded JSON, ``{"started_at": t, "loaded": {key: t}}``, times on
+# the worker's clock. The portal shows it as the "checking" phase.
+LOADED_STATE = "FRG_LOADED"
 
 
 def check_broker(url: str, tip: str) -> None:
