@@ -114,33 +114,47 @@ class CeleryDispatcher:
         self._thread.start()
 
     def adopt(self) -> list[int]:
-        """The jobs claimed for a task that was sent (``enqueued_at`` is set once it left), by this server or
-        one killed before it: collect their answers again, under the same claims (they are the task ids). A job
-        whose exercise no longer loads is left to the sweeper's recovery."""
+        """The jobs claimed for a task by this server or one killed before it: collect their answers again,
+        under the same claims (they are the task ids), instead of grading them twice. A task is known to have
+        left once ``enqueued_at`` is set after its send, or once the result backend knows it; a claim killed
+        between the send and that mark with its task still PENDING is queued again by the sweeper's recovery,
+        and its old task revoked, so the workers listening drop it rather than grade it twice. A job whose
+        exercise no longer loads is left to the recovery too."""
         from celery.result import AsyncResult
 
         with self.db.session() as s:
             rows = s.execute(select(Submission.id, Submission.claim, Submission.files, Submission.enqueued_at,
-                                    Submission.phase, Publication.slug)
+                                    Submission.queued_at, Submission.phase, Publication.slug)
                              .join(Publication, Submission.publication_id == Publication.id)
-                             .where(Submission.state == "running", Submission.claim.startswith(BROKER_CLAIM),
-                                    Submission.enqueued_at.is_not(None))
+                             .where(Submission.state == "running", Submission.claim.startswith(BROKER_CLAIM))
                              .order_by(Submission.id)).all()
-        adopted = []
-        for sid, token, blob, sent_at, phase, slug in rows:
-            assert token is not None and sent_at is not None  # as selected
+        adopted, unsure = [], []
+        for sid, token, blob, sent_at, queued_at, phase, slug in rows:
+            assert token is not None  # as selected
+            if sent_at is None:
+                try:
+                    known = self.app.backend.get_task_meta(token).get("status") != "PENDING"
+                except Exception:
+                    known = False
+                if not known:
+                    unsure.append(token)
+                    continue
             try:
                 ex = self.exercises.get(slug)
                 task = self.task_for(ex, sid, blob)
             except Exception:
                 continue
-            self._out[token] = Out(sid, token, ex.version, task, AsyncResult(token, app=self.app), sent_at)
+            self._out[token] = Out(sid, token, ex.version, task, AsyncResult(token, app=self.app),
+                                   sent_at or queued_at)
             self._seen[token] = phase
             adopted.append(sid)
+        if unsure:
+            with contextlib.suppress(Exception):
+                self.app.control.revoke(unsure)
         return adopted
 
     def stop(self) -> None:
-        """Stop sending and collecting; tasks still out stay claimed, and the next server sends them again."""
+        """Stop sending and collecting; tasks still out stay claimed, and the next server adopts them."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
