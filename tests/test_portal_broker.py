@@ -82,7 +82,7 @@ def _row(portal: Any, sid: int) -> tuple[Submission, dict[str, object]]:
         row = s.get(Submission, sid)
         assert row is not None
         s.expunge(row)
-        return row, asdict(jobs.queue_status(s, row, 1))
+        return row, asdict(jobs.queue_status(s, row, 1, jobs.JobTimes(ttl_s=0)))
 
 
 def test_a_sent_task_is_queued_with_its_position_until_a_worker_starts_it(tmp_path: Path,
