@@ -68,6 +68,8 @@ def test_celery_app_is_json_only_and_at_least_once() -> None:
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert conf.broker_transport_options["visibility_timeout"] == visibility_timeout_s(30) > 30
+    # A dead worker's message comes back within a sweep of its visibility timeout, not ten sweeps.
+    assert conf.broker_transport_options["unacked_restore_throttle"] == 1
 
 
 def test_time_limits_come_from_the_exercise_limits(tmp_path: Path) -> None:

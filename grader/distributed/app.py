@@ -16,7 +16,12 @@ TASK_NAME = "grader.grade_chunk"
 DEFAULT_QUEUE = "grader"
 DEFAULT_MAX_TASK_S = 600.0  # the longest task a worker accepts, unless told otherwise (--max-task-seconds)
 RESULT_EXPIRES_S = 24 * 3600
+RESTORE_EVERY_S = 5  # how often a worker looks for the unacknowledged messages of a dead one (Redis)
 BROKER_KEY_PREFIX = "frg:"  # our own keys on the broker's Redis (exercise bundles)
+# A task's state in the result backend once a submission's app has loaded (after Celery's own STARTED, which
+# ``task_track_started`` writes): its meta is bounded JSON, ``{"started_at": t, "loaded": {key: t}}``, times on
+# the worker's clock. The portal shows it as the "checking" phase.
+LOADED_STATE = "FRG_LOADED"
 
 
 def check_broker(url: str, tip: str) -> None:
@@ -46,7 +51,10 @@ def make_app(broker_url: str, *, visibility_timeout_s: float, queue: str = DEFAU
     to resume; a worker (``fail_fast=False``) keeps reconnecting, as a service should.
     """
     app = Celery("flask-route-grader", broker=broker_url, backend=broker_url, set_as_current=False)
-    transport = {"visibility_timeout": int(visibility_timeout_s), "socket_connect_timeout": 3}
+    # Redis: a live worker gives back the messages of a dead one once they are older than the visibility timeout,
+    # but kombu looks for them only on every 10th sweep of 10 s by default (up to 100 s late); here every 5 s.
+    transport = {"visibility_timeout": int(visibility_timeout_s), "socket_connect_timeout": 3,
+                 "unacked_restore_interval": RESTORE_EVERY_S, "unacked_restore_throttle": 1}
     app.conf.update(
         task_serializer="json", result_serializer="json", accept_content=["json"], result_accept_content=["json"],
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,

@@ -236,12 +236,21 @@ def parse_result(data: Any, task: Task) -> dict[str, Any]:
             if item["key"] not in keys:
                 raise JobError(f"a result for {item['key']!r}, who is not in this task")
             items.append({"key": str(item["key"]), "sha256": str(item["sha256"]),
-                          "report": item.get("report"), "fault": str(item.get("fault", ""))})
+                          "report": item.get("report"), "fault": str(item.get("fault", "")),
+                          "loaded_at": _seconds(item.get("loaded_at"))})
         if data["exercise_version"] != task.version:
             raise JobError(f"graded with exercise version {data['exercise_version']}, asked {task.version}")
-        return {"worker": str(data["worker"]), "grader_version": str(data["grader_version"]), "results": items}
+        return {"worker": str(data["worker"]), "grader_version": str(data["grader_version"]), "results": items,
+                "started_at": _seconds(data.get("started_at")), "finished_at": _seconds(data.get("finished_at"))}
     except (KeyError, TypeError, AttributeError) as exc:
         raise JobError(f"malformed result ({type(exc).__name__}: {exc})") from None
+
+
+def _seconds(value: Any) -> float | None:
+    """A time a worker sent (seconds on its clock), or None for anything that is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _b64(data: bytes) -> str:

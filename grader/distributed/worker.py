@@ -9,6 +9,7 @@ folder and kept. The worker writes no report: it sends each back as JSON, and th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ import signal
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,15 @@ from ..results import Load, Report, SubmissionInfo, SubmissionRun
 from ..sandbox import Submission
 from ..scoring import build_report
 from ..spec import Exercise
-from .app import BROKER_KEY_PREFIX, DEFAULT_MAX_TASK_S, DEFAULT_QUEUE, TASK_NAME, check_broker, make_app
+from .app import (
+    BROKER_KEY_PREFIX,
+    DEFAULT_MAX_TASK_S,
+    DEFAULT_QUEUE,
+    LOADED_STATE,
+    TASK_NAME,
+    check_broker,
+    make_app,
+)
 from .jobs import Bundle, JobError, Task, install_bundle, version_mismatch, visibility_timeout_s
 
 
@@ -117,8 +127,14 @@ def _unreadable_report(grader: Grader, exercise: Exercise, sub: Submission, reas
     return build_report(exercise, run, grader.isolation(exercise), grader.zygote.versions)
 
 
-def grade_task(ctx: WorkerContext, payload: Any, worker: str) -> dict[str, Any]:
-    """Grade one task's chunk in this process's session; the answer is JSON. Never raises for one student."""
+Progress = Callable[[dict[str, Any]], None]
+
+
+def grade_task(ctx: WorkerContext, payload: Any, worker: str, progress: Progress | None = None) -> dict[str, Any]:
+    """Grade one task's chunk in this process's session; the answer is JSON. Never raises for one student.
+
+    ``progress(meta)`` is told each time a submission's app has loaded (what the portal shows as "checking"):
+    ``{"started_at": t, "loaded": {key: t}}``; each result carries its ``loaded_at`` too, on this clock."""
     started = time.time()
     task = Task.from_json(payload)
     if task.grader_version != __version__:
@@ -135,15 +151,24 @@ def grade_task(ctx: WorkerContext, payload: Any, worker: str) -> dict[str, Any]:
     exercise = ctx.exercise(task)
     results: dict[str, dict[str, Any]] = {}
     by_key = {s.key: s for s in task.submissions}
+    loaded: dict[str, float] = {}
+
+    def on_loaded(key: str) -> None:
+        loaded[key] = time.time()
+        if progress is not None:
+            with contextlib.suppress(Exception):  # what a status page shows must never fail the grading
+                progress({"started_at": started, "loaded": dict(loaded)})
 
     def done(key: str, report: Report) -> None:
-        results[key] = {"key": key, "sha256": by_key[key].sha256, "report": report.to_dict()}
+        results[key] = {"key": key, "sha256": by_key[key].sha256, "report": report.to_dict(),
+                        "loaded_at": loaded.get(key)}
 
     try:
         for s in task.submissions:
             if s.unreadable:
                 done(s.key, _unreadable_report(grader, exercise, s.submission(), s.unreadable))
-        _grade_isolating_faults(grader, exercise, [s for s in task.submissions if not s.unreadable], done, results)
+        _grade_isolating_faults(grader, exercise, [s for s in task.submissions if not s.unreadable], done, results,
+                                on_loaded)
     except IsolationError as exc:
         return {"error": exc.message, "tip": exc.tip or "", "worker": worker, "grader_version": __version__}
     for s in task.submissions:
@@ -154,12 +179,12 @@ def grade_task(ctx: WorkerContext, payload: Any, worker: str) -> dict[str, Any]:
 
 
 def _grade_isolating_faults(grader: Grader, exercise: Exercise, subs: list[Any], done: Any,
-                            results: dict[str, dict[str, Any]]) -> None:
+                            results: dict[str, dict[str, Any]], on_loaded: Callable[[str], None]) -> None:
     """As a local batch does: a grader fault costs only the submission behind it, found by grading each alone."""
     if not subs:
         return
     try:
-        grader.grade_many(exercise, {s.key: s.submission() for s in subs}, on_report=done)
+        grader.grade_many(exercise, {s.key: s.submission() for s in subs}, on_report=done, on_loaded=on_loaded)
     except IsolationError:
         raise
     except Exception as exc:
@@ -167,7 +192,7 @@ def _grade_isolating_faults(grader: Grader, exercise: Exercise, subs: list[Any],
         left = [s for s in subs if s.key not in results]
         if len(left) > 1:
             for s in left:
-                _grade_isolating_faults(grader, exercise, [s], done, results)
+                _grade_isolating_faults(grader, exercise, [s], done, results, on_loaded)
             return
         why = f"the grader failed on this submission (not the student's fault): {type(exc).__name__}: {exc}"
         for s in left:
@@ -197,7 +222,10 @@ def build_worker_app(ctx: WorkerContext, queues: list[str], concurrency: int = 1
 
     @app.task(name=TASK_NAME, bind=True)
     def grade_chunk(self: Any, payload: Any) -> dict[str, Any]:
-        return grade_task(ctx, payload, str(self.request.hostname))
+        def progress(meta: dict[str, Any]) -> None:
+            self.update_state(state=LOADED_STATE, meta=meta)
+
+        return grade_task(ctx, payload, str(self.request.hostname), progress)
 
     def on_start(**_: Any) -> None:
         ctx.start_process()

@@ -203,7 +203,7 @@ def start_grading(app: Flask) -> PortalState:
     if portal.pool is not None or portal.celery is not None:
         # The tasks a previous server had out are answered to claims nobody collects any more: send them again
         # (a late answer to an old claim is ignored, so nothing is recorded twice).
-        portal.sweeper.recover()
+        portal.sweeper.recover(keep=portal.celery.adopted if portal.celery is not None else ())
     portal.sweeper.start()
     return portal
 

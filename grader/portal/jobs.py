@@ -24,7 +24,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -72,15 +72,25 @@ def lease_for(ex: Exercise) -> dt.timedelta:
 # ----------------------------------------------------------------------------- the job's transitions
 
 
-def claim(db: Database, submission_id: int, lease: dt.timedelta) -> str | None:
-    """Take a queued job for grading; the claim token, or None if it is not queued (done, or taken)."""
-    token = uuid.uuid4().hex
+BROKER_CLAIM = "broker-"  # how a claim made for a task on a broker starts (it is also the task's id)
+
+
+def claim(db: Database, submission_id: int, lease: dt.timedelta, *, on_broker: bool = False) -> str | None:
+    """Take a queued job for grading; the claim token, or None if it is not queued (done, or taken).
+
+    A local worker claims a job as it starts grading it ("loading"). A claim ``on_broker`` is taken before the
+    job's task waits on a broker for a worker: the job stays in the "queued" phase, counted in the queue, with no
+    start time, until :func:`advance` says a worker started it; ``enqueued_at`` stays empty until the task is
+    sent (see :mod:`.broker`), so a server that restarts knows which claims have a task out."""
+    token = (BROKER_CLAIM if on_broker else "") + uuid.uuid4().hex
     now = utcnow()
+    started: dict[str, Any] = ({"phase": "queued", "started_at": None, "enqueued_at": None} if on_broker
+                               else {"phase": "loading", "started_at": now})
     with db.session(write=True) as s:
         taken = s.execute(update(Submission)
                           .where(Submission.id == submission_id, Submission.state == "queued")
-                          .values(state="running", phase="loading", claim=token, lease_until=now + lease,
-                                  started_at=now, loaded_at=None, checked_at=None, tries=Submission.tries + 1)
+                          .values(state="running", claim=token, lease_until=now + lease, loaded_at=None,
+                                  checked_at=None, tries=Submission.tries + 1, **started)
                           .returning(Submission.id)).first()
     return token if taken is not None else None
 
@@ -92,10 +102,31 @@ def loaded(db: Database, submission_id: int, token: str) -> None:
                   .values(phase="checking", loaded_at=utcnow()))
 
 
+_EARLIER = {"loading": ("queued",), "checking": ("queued", "loading")}
+
+
+def advance(db: Database, submission_id: int, token: str, phase: str) -> bool:
+    """A broker's worker reported the job ``phase`` ("loading": started; "checking": its app loaded), with its
+    timestamp (a start never seen gets the same one); only forwards, only under its claim. Whether it moved."""
+    now = utcnow()
+    values: dict[str, Any] = {"phase": phase, "started_at": func.coalesce(Submission.started_at, now)}
+    if phase == "checking":
+        values["loaded_at"] = now
+    with db.session(write=True) as s:
+        moved = s.execute(update(Submission)
+                          .where(Submission.id == submission_id, Submission.claim == token,
+                                 Submission.state == "running", Submission.phase.in_(_EARLIER[phase]))
+                          .values(**values).returning(Submission.id)).first()
+    return moved is not None
+
+
 def record(db: Database, submission_id: int, token: str, version: str, report: Report,
-           checked_at: dt.datetime | None = None) -> bool:
+           checked_at: dt.datetime | None = None, *, started_at: dt.datetime | None = None,
+           loaded_at: dt.datetime | None = None) -> bool:
     """Record the result of a claimed job; False (and nothing written) when the claim is no longer ours.
-    ``checked_at`` is when its last check ended (it is recorded with the result, to spare a write)."""
+    ``checked_at`` is when its last check ended (it is recorded with the result, to spare a write);
+    ``started_at`` and ``loaded_at`` fill those phases' times where nobody saw them happen (a broker's task
+    that finished between two looks)."""
     now = utcnow()
     with db.session(write=True) as s:
         row = s.get(Submission, submission_id)
@@ -105,7 +136,11 @@ def record(db: Database, submission_id: int, token: str, version: str, report: R
                          .where(Submission.id == submission_id, Submission.claim == token,
                                 Submission.state == "running")
                          .values(state="done", phase="done", checked_at=checked_at or now, finished_at=now,
-                                 claim=None, lease_until=None, fault_message="").returning(Submission.id)).first()
+                                 claim=None, lease_until=None, fault_message="",
+                                 **({"started_at": func.coalesce(Submission.started_at, started_at)}
+                                    if started_at is not None else {}),
+                                 **({"loaded_at": func.coalesce(Submission.loaded_at, loaded_at)}
+                                    if loaded_at is not None else {})).returning(Submission.id)).first()
         if done is None:
             return False
         s.add(Result(submission_id=submission_id, round=row.round, exercise_version=version,
@@ -339,12 +374,13 @@ class Sweeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def recover(self) -> list[int]:
+    def recover(self, keep: Collection[int] = ()) -> list[int]:
         """At start-up with the local pool or a broker: every running job's worker died with the last server
-        (or answers a claim this server does not collect), so it is queued again; then every queued job goes to
-        the queue, oldest first."""
+        (or answers a claim this server does not collect), so it is queued again, except those in ``keep`` (the
+        tasks a broker still holds, which this server collects); then every queued job goes to the queue, oldest
+        first."""
         with self.db.session(write=True) as s:
-            s.execute(update(Submission).where(Submission.state == "running")
+            s.execute(update(Submission).where(Submission.state == "running", Submission.id.not_in(list(keep)))
                       .values(state="queued", phase="queued", claim=None, lease_until=None))
             ids = list(s.scalars(select(Submission.id).where(Submission.state == "queued").order_by(Submission.id)))
         self._send(ids)
@@ -437,10 +473,13 @@ class JobTimes:
         return per_job
 
 
+# Waiting for a worker: queued here, or sent to a broker that no worker has taken it from yet.
+_WAITING = (Submission.state == "queued") | ((Submission.state == "running") & (Submission.phase == "queued"))
+
+
 def queue_status(s: Session, row: Submission, workers: int, times: JobTimes) -> QueueStatus:
-    if row.state != "queued":
+    if not (row.state == "queued" or (row.state == "running" and row.phase == "queued")):
         return QueueStatus(row.state, row.phase, None, None, row.fault_message, phase_times(row))
-    ahead = s.scalar(select(func.count()).select_from(Submission).where(
-        Submission.state == "queued", Submission.id < row.id)) or 0
+    ahead = s.scalar(select(func.count()).select_from(Submission).where(_WAITING, Submission.id < row.id)) or 0
     wait = (ahead // max(1, workers) + 1) * times.per_job_s(s)
     return QueueStatus(row.state, row.phase, ahead + 1, wait, row.fault_message, phase_times(row))

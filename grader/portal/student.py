@@ -124,8 +124,9 @@ def hand_in(slug: str) -> Response:
 
 
 def _status(s: Session, row: Submission) -> dict[str, object]:
-    portal = state()
-    return asdict(queue_status(s, row, max(1, portal.config.workers), portal.job_times))
+    portal = state()  # with a broker, the worker processes its dispatcher last counted listening
+    workers = portal.celery.processes if portal.celery is not None else portal.config.workers
+    return asdict(queue_status(s, row, max(1, workers), portal.job_times))
 
 
 @bp.route("/submissions/<int:submission_id>")
