@@ -71,6 +71,23 @@ def test_a_long_poll_answers_when_the_job_is_claimed(app: Flask) -> None:
     assert body["phase"] == "checking" and 0.4 <= took < 3.0
 
 
+def test_a_job_that_starts_and_moves_on_quickly_is_answered_once(app: Flask) -> None:
+    alice = _alice(app)
+    sid = submission_id(alice.submit(SLUG, STARTER))
+    db = _db(app)
+    claimed: list[str | None] = []
+    lease = jobs.lease_for(load_exercise(SLUG, EXERCISES))
+    first = threading.Timer(0.2, lambda: claimed.append(jobs.claim(db, sid, lease)))
+    then = threading.Timer(0.45, lambda: jobs.loaded(db, sid, claimed[0] or ""))
+    first.start()
+    then.start()
+    body, took = _status(alice, sid, "?wait=8&state=queued&phase=queued")
+    first.join()
+    then.join()
+    # Loading lasted a quarter of a second: the one answer already says checking, and came within the settle time.
+    assert body["phase"] == "checking" and 0.45 <= took < 0.2 + 0.5 + 1.0
+
+
 def test_a_long_poll_with_nothing_new_ends_after_its_wait(app: Flask) -> None:
     alice = _alice(app)
     sid = submission_id(alice.submit(SLUG, STARTER))

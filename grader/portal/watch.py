@@ -4,7 +4,8 @@ every second.
 While a student's submission is queued or graded, their status page used to ask the server once a second; under
 load those requests took the web process a whole core, which the graders on the same machine needed (see
 benchmarks/README.md). Now ``status.json?wait=S`` answers as soon as the job's state or phase changes, or after
-``S`` seconds. One thread reads the state of every job someone waits on, in one query every ``interval_s``, and
+``S`` seconds (a job that starts is given half a second more, so that a quick grading is answered once, not once
+per phase). One thread reads the state of every job someone waits on, in one query every ``interval_s``, and
 wakes the threads whose job changed, so the database sees one small query per interval however many wait.
 Workers need not tell the web process anything, so it works the same with the local pool, with Celery workers and
 with several web processes.
@@ -28,8 +29,8 @@ Seen = tuple[str, str]  # (state, phase): what a waiter waits to see change
 
 
 class StatusWatch:
-    def __init__(self, db: Database, *, slots: int, interval_s: float = 0.1) -> None:
-        self.db, self.interval_s = db, interval_s
+    def __init__(self, db: Database, *, slots: int, interval_s: float = 0.1, settle_s: float = 0.5) -> None:
+        self.db, self.interval_s, self.settle_s = db, interval_s, settle_s
         self._slots = threading.BoundedSemaphore(max(1, slots))
         self._cond = threading.Condition()
         self._waiting: Counter[int] = Counter()
@@ -49,11 +50,7 @@ class StatusWatch:
                 self._start()
                 self._cond.notify_all()  # the watching thread may be asleep, waiting for a waiter
                 try:
-                    while not self._stopped and self._seen.get(submission_id, known) == known:
-                        left = deadline - time.monotonic()
-                        if left <= 0:
-                            break
-                        self._cond.wait(left)
+                    self._wait_locked(submission_id, known, deadline)
                 finally:
                     self._waiting[submission_id] -= 1
                     if self._waiting[submission_id] <= 0:
@@ -62,6 +59,23 @@ class StatusWatch:
             return True
         finally:
             self._slots.release()
+
+    def _wait_locked(self, submission_id: int, known: Seen, deadline: float) -> None:
+        """Wait (holding the condition) for a change; a job that starts running is given ``settle_s`` more to
+        finish or move on, so a quick grading answers once ("done") rather than once per phase it passes."""
+        moved_at: float | None = None
+        while not self._stopped:
+            now = time.monotonic()
+            seen = self._seen.get(submission_id, known)
+            until = deadline
+            if seen != known:
+                if seen[0] != "running":  # done, parked, or queued again: say so at once
+                    return
+                moved_at = now if moved_at is None else moved_at
+                until = min(deadline, moved_at + self.settle_s)
+            if until <= now:
+                return
+            self._cond.wait(until - now)
 
     def _start(self) -> None:
         if self._thread is None:
