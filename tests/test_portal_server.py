@@ -80,6 +80,16 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
+def _stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def test_kill_9_of_the_server_loses_no_job_and_grades_each_once(tmp_path: Path) -> None:
     port = _free_port()
     server = _serve(tmp_path, port)
@@ -116,12 +126,7 @@ def test_kill_9_of_the_server_loses_no_job_and_grades_each_once(tmp_path: Path) 
         page.post("/login", "/login", {"username": "alice", "password": "demo-password"})
         assert "Score: 10 / 10" in page.page(urllib.parse.urlsplit(urls[0]).path)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
 
 
 def _alive(pid: int) -> bool:
@@ -167,13 +172,7 @@ def test_serve_with_a_broker_grades_on_a_celery_worker_once(tmp_path: Path) -> N
             workers_rows = conn.execute("SELECT count(*) FROM submissions WHERE tries = 1").fetchone()[0]
         assert workers_rows == 2  # one try each: sent once, graded once
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        _stop(server)
         worker.stop()
         redis.kill()
 
@@ -181,16 +180,6 @@ def test_serve_with_a_broker_grades_on_a_celery_worker_once(tmp_path: Path) -> N
 # ----------------------------------------------------------------------------- kill -9 with --broker
 
 BROKER_TASK_S = "15"  # the workers' longest task: their visibility timeout is 22 s, so a dead one's task is back soon
-
-
-def _stop(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is not None and proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _hand_in(port: int, codes: list[str]) -> tuple[_Student, list[str]]:
