@@ -172,13 +172,9 @@ def _ts(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
 
 
-def _stat(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
 def _cpu_s(pid: int) -> float:
     """User + system CPU seconds the process ``pid`` has used (its own threads, not its children)."""
-    fields = _stat(pid)
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
